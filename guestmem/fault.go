@@ -1,0 +1,196 @@
+package guestmem
+
+import "golang.org/x/sys/unix"
+
+// ClassifyFault maps a host fault address to the guest fault it means, for
+// an access of kind acc. ok is false when hostAddr is outside the window.
+// A fault that the guest's protections allow (a page whose code the CPU
+// caches, or a mapping that changed under a racing thread) has Signal 0:
+// retry the access.
+func (s *Space) ClassifyFault(hostAddr uintptr, acc Access) (f Fault, ok bool) {
+	if hostAddr < s.base || uint64(hostAddr-s.base) >= s.size {
+		return Fault{}, false
+	}
+	a := Addr(hostAddr - s.base)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.classifyLocked(a, acc), true
+}
+
+func (s *Space) classifyLocked(a Addr, acc Access) Fault {
+	f := Fault{Addr: a}
+	v := s.vmas.find(a)
+	switch {
+	case v == nil:
+		f.Signal, f.Code = SIGSEGV, SegvMapErr
+	case !allows(v.prot, acc):
+		f.Signal, f.Code = SIGSEGV, SegvAccErr
+	case v.file != nil && s.pastEOF(v, a):
+		f.Signal, f.Code = SIGBUS, BusAdrErr
+	}
+	return f
+}
+
+// pastEOF reports whether guest address a in file mapping v lies in a guest
+// page wholly past the end of the file.
+func (s *Space) pastEOF(v *vma, a Addr) bool {
+	var st unix.Stat_t
+	if unix.Fstat(v.file.fd, &st) != nil {
+		return true
+	}
+	page := alignDown(uint64(a), s.guestPage)
+	return v.off+(page-uint64(v.start)) >= uint64(st.Size)
+}
+
+// HandleFault is ClassifyFault plus what Linux's fault handler does before
+// signalling: a store to a page whose code the CPU caches is let through
+// (after the invalidation callback), and an access just below a grows-down
+// mapping grows it. retry is true when the access should be retried.
+func (s *Space) HandleFault(hostAddr uintptr, acc Access) (f Fault, retry bool) {
+	if hostAddr < s.base || uint64(hostAddr-s.base) >= s.size {
+		return Fault{Signal: SIGSEGV, Code: SegvMapErr}, false
+	}
+	a := Addr(hostAddr - s.base)
+	if acc&AccessWrite != 0 && s.ResolveCodeWrite(hostAddr) {
+		return Fault{}, true
+	}
+	s.lock()
+	defer s.unlock()
+	if s.growStackLocked(a) {
+		return Fault{}, true
+	}
+	f = s.classifyLocked(a, acc)
+	return f, f.Signal == 0
+}
+
+// stackLimit is the guest's RLIMIT_STACK, bounding grows-down growth.
+const stackLimit = defaultStackLimit
+
+// growStackLocked grows the grows-down mapping just above a down to a, as
+// Linux's expand_downwards does: the stack may not come within the guard
+// gap of the mapping below it, nor exceed the stack limit.
+func (s *Space) growStackLocked(a Addr) bool {
+	if s.vmas.find(a) != nil || a < s.minAddr {
+		return false
+	}
+	v := s.vmas.lowerBound(a)
+	if v == nil || v.flags&vmGrowsDown == 0 {
+		return false
+	}
+	start := Addr(alignDown(uint64(a), s.guestPage))
+	if p := v.prev; p != nil && p.flags&vmGrowsDown == 0 && p.prot != 0 && uint64(start-p.end) < s.vmas.guard {
+		return false
+	}
+	if p := v.prev; p != nil && p.end > start {
+		return false
+	}
+	if uint64(v.end-start) > stackLimit {
+		return false
+	}
+	r := Range{start, v.start}
+	if e := s.mapLikeLocked(v, r, 0); e != 0 {
+		return false
+	}
+	s.changedLocked(r)
+	s.vmas.setStart(v, start)
+	return true
+}
+
+// ProtectCode write-protects, on the host only, the guest pages in r that
+// hold code the CPU has cached, so that a guest store there faults and
+// ResolveCodeWrite can drop the cached code. The guest still sees the pages
+// writable. Pages that are not writable need nothing.
+func (s *Space) ProtectCode(r Range) {
+	s.lock()
+	defer s.unlock()
+	g := Addr(s.guestPage)
+	for p := Addr(alignDown(uint64(r.Start), s.guestPage)); p < r.End; p += g {
+		v := s.vmas.find(p)
+		if v == nil || v.prot&ProtWrite == 0 {
+			continue
+		}
+		if _, done := s.codePages[p]; done {
+			continue
+		}
+		if s.hostProtect(Range{p, p + g}, hostProt(v.prot&^ProtWrite)) == 0 {
+			s.codePages[p] = struct{}{}
+		}
+	}
+}
+
+// ResolveCodeWrite handles a host write fault at hostAddr: if it hit a page
+// protected by ProtectCode that the guest may write, it restores host write
+// access, fires the invalidation callback for that page and returns true
+// (retry the store). Otherwise it returns false.
+func (s *Space) ResolveCodeWrite(hostAddr uintptr) bool {
+	if hostAddr < s.base || uint64(hostAddr-s.base) >= s.size {
+		return false
+	}
+	a := Addr(hostAddr - s.base)
+	s.lock()
+	defer s.unlock()
+	p := Addr(alignDown(uint64(a), s.guestPage))
+	if _, ok := s.codePages[p]; !ok {
+		return false
+	}
+	s.releaseCodePageLocked(p)
+	return true
+}
+
+// releaseCodePageLocked gives page p its guest protection back on the host
+// and announces that its code changed.
+func (s *Space) releaseCodePageLocked(p Addr) {
+	delete(s.codePages, p)
+	r := Range{p, p + Addr(s.guestPage)}
+	if v := s.vmas.find(p); v != nil {
+		s.hostProtect(r, hostProt(v.prot))
+	}
+	s.changedLocked(r)
+}
+
+// unprotectCode releases the code pages in r before the emulator itself
+// writes there (CopyOut, Slice for writing).
+func (s *Space) unprotectCode(r Range) {
+	s.mu.RLock()
+	n := len(s.codePages)
+	s.mu.RUnlock()
+	if n == 0 {
+		return
+	}
+	s.lock()
+	defer s.unlock()
+	for p := Addr(alignDown(uint64(r.Start), s.guestPage)); p < r.End; p += Addr(s.guestPage) {
+		if _, ok := s.codePages[p]; ok {
+			s.releaseCodePageLocked(p)
+		}
+	}
+}
+
+// dropCodePagesLocked forgets the code pages in r (being unmapped or moved).
+func (s *Space) dropCodePagesLocked(r Range) {
+	if len(s.codePages) == 0 {
+		return
+	}
+	for p := range s.codePages {
+		if r.Contains(p) {
+			delete(s.codePages, p)
+		}
+	}
+}
+
+// reprotectCodeLocked brings the code pages in r in line with a new guest
+// protection: still writable, they are write-protected on the host again;
+// no longer writable, they need no protection of their own.
+func (s *Space) reprotectCodeLocked(r Range) {
+	for p := range s.codePages {
+		if !r.Contains(p) {
+			continue
+		}
+		v := s.vmas.find(p)
+		if v == nil || v.prot&ProtWrite == 0 {
+			delete(s.codePages, p)
+			continue
+		}
+		s.hostProtect(Range{p, p + Addr(s.guestPage)}, hostProt(v.prot&^ProtWrite))
+	}
+}

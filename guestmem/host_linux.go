@@ -1,0 +1,105 @@
+package guestmem
+
+// This is the only file that calls the host's mmap family. Every call takes
+// a guest range and translates it to the window; ranges are H-aligned.
+
+import (
+	"golang.org/x/sys/unix"
+)
+
+// hostProt is the host protection for guest protection p: guest EXEC
+// becomes host READ (guest code is interpreted, never executed by the
+// host), and any access implies READ, as on the host CPU.
+func hostProt(p int) int {
+	h := 0
+	if p&(ProtRead|ProtWrite|ProtExec) != 0 {
+		h |= unix.PROT_READ
+	}
+	if p&ProtWrite != 0 {
+		h |= unix.PROT_WRITE
+	}
+	return h
+}
+
+func (s *Space) hostAddr(a Addr) uintptr { return s.base + uintptr(a) }
+
+func errnoOf(e unix.Errno) error {
+	if e == 0 {
+		return nil
+	}
+	return e
+}
+
+// hostMmap is mmap(2) on the host at a fixed window address.
+func (s *Space) hostMmap(r Range, prot, flags, fd int, off uint64) unix.Errno {
+	_, _, e := unix.Syscall6(unix.SYS_MMAP, s.hostAddr(r.Start), uintptr(r.Len()),
+		uintptr(prot), uintptr(flags|unix.MAP_FIXED), uintptr(fd), uintptr(off))
+	return e
+}
+
+// hostReserve returns r to the window's PROT_NONE reservation. It replaces
+// whatever was there in one host call, so no other mapping of the process
+// can land in the window meanwhile.
+func (s *Space) hostReserve(r Range) unix.Errno {
+	return s.hostMmap(r, unix.PROT_NONE,
+		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE, -1, 0)
+}
+
+// hostMapAnon maps private anonymous memory over r.
+func (s *Space) hostMapAnon(r Range, prot, extra int) unix.Errno {
+	return s.hostMmap(r, prot, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|extra, -1, 0)
+}
+
+// hostProtect is mprotect(2) on the window.
+func (s *Space) hostProtect(r Range, prot int) unix.Errno {
+	_, _, e := unix.Syscall(unix.SYS_MPROTECT, s.hostAddr(r.Start), uintptr(r.Len()), uintptr(prot))
+	return e
+}
+
+// hostMremap is mremap(2) with host addresses.
+func hostMremap(old uintptr, oldLen, newLen uint64, flags int, newAddr uintptr) (uintptr, unix.Errno) {
+	r, _, e := unix.Syscall6(unix.SYS_MREMAP, old, uintptr(oldLen), uintptr(newLen), uintptr(flags), newAddr, 0)
+	return r, e
+}
+
+// hostMunmapOutside unmaps a host range outside the window (a trial
+// mapping made before moving it in).
+func hostMunmapOutside(a uintptr, n uint64) {
+	unix.Syscall(unix.SYS_MUNMAP, a, uintptr(n), 0)
+}
+
+// hostMmapAnywhere maps outside the window at an address the host chooses.
+func hostMmapAnywhere(length uint64, prot, flags, fd int, off uint64) (uintptr, unix.Errno) {
+	r, _, e := unix.Syscall6(unix.SYS_MMAP, 0, uintptr(length), uintptr(prot), uintptr(flags), uintptr(fd), uintptr(off))
+	return r, e
+}
+
+// hostMadvise is madvise(2) on the window.
+func (s *Space) hostMadvise(r Range, advice int) unix.Errno {
+	_, _, e := unix.Syscall(unix.SYS_MADVISE, s.hostAddr(r.Start), uintptr(r.Len()), uintptr(advice))
+	return e
+}
+
+// hostMsync is msync(2) on the window.
+func (s *Space) hostMsync(r Range, flags int) unix.Errno {
+	_, _, e := unix.Syscall(unix.SYS_MSYNC, s.hostAddr(r.Start), uintptr(r.Len()), uintptr(flags))
+	return e
+}
+
+// hostMincore is mincore(2) on the window; vec has one byte per host page.
+func (s *Space) hostMincore(r Range, vec []byte) unix.Errno {
+	_, _, e := unix.Syscall(unix.SYS_MINCORE, s.hostAddr(r.Start), uintptr(r.Len()), uintptrOf(vec))
+	return e
+}
+
+// hostMlock is mlock2(2) on the window.
+func (s *Space) hostMlock(r Range, flags int) unix.Errno {
+	_, _, e := unix.Syscall(unix.SYS_MLOCK2, s.hostAddr(r.Start), uintptr(r.Len()), uintptr(flags))
+	return e
+}
+
+// hostMunlock is munlock(2) on the window.
+func (s *Space) hostMunlock(r Range) unix.Errno {
+	_, _, e := unix.Syscall(unix.SYS_MUNLOCK, s.hostAddr(r.Start), uintptr(r.Len()), 0)
+	return e
+}

@@ -1,0 +1,239 @@
+package guestmem
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// CheckInvariants verifies the bookkeeping's own invariants and that it
+// agrees with the host's /proc/self/maps for the window. Tests call it after
+// every operation. The invariants:
+//   - the list and the tree hold the same mappings, in address order, not
+//     overlapping, non-empty and G-aligned; count is their number;
+//   - the tree is an AVL tree whose gap aggregates are exact;
+//   - no two neighbours could merge;
+//   - every backing's reference count is the number of mappings using it;
+//   - every host page of the window has the host protection of its guest
+//     page (reservation PROT_NONE private anonymous where unmapped; code
+//     pages without write), is shared exactly where the guest page is, and
+//     shows the guest page's file (the fill past end of file aside).
+func (s *Space) CheckInvariants() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if err := s.checkSetLocked(); err != nil {
+		return err
+	}
+	return s.checkHostLocked()
+}
+
+func (s *Space) checkSetLocked() error {
+	t := &s.vmas
+	n := 0
+	refs := map[*backing]int{}
+	var prev *vma
+	for v := t.first; v != nil; v = v.next {
+		n++
+		if v.prev != prev {
+			return fmt.Errorf("list: %v has a wrong prev link", v.rng())
+		}
+		if v.start >= v.end || !s.pageAligned(uint64(v.start)) || !s.pageAligned(uint64(v.end)) {
+			return fmt.Errorf("mapping %v empty or not G-aligned", v.rng())
+		}
+		if uint64(v.end) > s.size {
+			return fmt.Errorf("mapping %v past the window", v.rng())
+		}
+		if prev != nil && prev.end > v.start {
+			return fmt.Errorf("mappings %v and %v overlap or are out of order", prev.rng(), v.rng())
+		}
+		if prev != nil && canMerge(prev, v) {
+			return fmt.Errorf("mappings %v and %v should have merged", prev.rng(), v.rng())
+		}
+		if v.gap != t.gapOf(v) {
+			return fmt.Errorf("mapping %v: gap %d, want %d", v.rng(), v.gap, t.gapOf(v))
+		}
+		if v.file != nil {
+			refs[v.file]++
+		}
+		if t.find(v.start) != v || t.find(v.end-1) != v {
+			return fmt.Errorf("tree lookup of %v fails", v.rng())
+		}
+		prev = v
+	}
+	if prev != t.last {
+		return fmt.Errorf("list: last is wrong")
+	}
+	if n != t.count {
+		return fmt.Errorf("count %d, list holds %d", t.count, n)
+	}
+	if c, err := checkNode(t.root, 0, Addr(s.size)); err != nil {
+		return err
+	} else if c != n {
+		return fmt.Errorf("tree holds %d mappings, list %d", c, n)
+	}
+	for b, c := range refs {
+		if b.refs != c {
+			return fmt.Errorf("backing %s: %d references, %d users", b.path, b.refs, c)
+		}
+	}
+	for _, b := range s.files {
+		if refs[b] == 0 {
+			return fmt.Errorf("backing %s kept with no user", b.path)
+		}
+	}
+	return nil
+}
+
+func checkNode(n *vma, lo, hi Addr) (int, error) {
+	if n == nil {
+		return 0, nil
+	}
+	if n.start < lo || n.start >= hi {
+		return 0, fmt.Errorf("tree order broken at %v", n.rng())
+	}
+	l, err := checkNode(n.left, lo, n.start)
+	if err != nil {
+		return 0, err
+	}
+	r, err := checkNode(n.right, n.start+1, hi)
+	if err != nil {
+		return 0, err
+	}
+	if d := height(n.left) - height(n.right); d > 1 || d < -1 {
+		return 0, fmt.Errorf("tree unbalanced at %v", n.rng())
+	}
+	if n.height != 1+max(height(n.left), height(n.right)) {
+		return 0, fmt.Errorf("height wrong at %v", n.rng())
+	}
+	if n.maxGap != max(n.gap, maxGap(n.left), maxGap(n.right)) {
+		return 0, fmt.Errorf("gap aggregate wrong at %v", n.rng())
+	}
+	return l + r + 1, nil
+}
+
+// hostSeg is one line of the host's /proc/self/maps.
+type hostSeg struct {
+	start, end uintptr
+	perms      string
+	off        uint64
+	ino        uint64
+	path       string
+}
+
+func readHostMaps(lo, hi uintptr) ([]hostSeg, error) {
+	data, err := os.ReadFile("/proc/self/maps")
+	if err != nil {
+		return nil, err
+	}
+	var segs []hostSeg
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 5 {
+			continue
+		}
+		se := strings.SplitN(f[0], "-", 2)
+		a, _ := strconv.ParseUint(se[0], 16, 64)
+		b, _ := strconv.ParseUint(se[1], 16, 64)
+		if uintptr(b) <= lo || uintptr(a) >= hi {
+			continue
+		}
+		off, _ := strconv.ParseUint(f[2], 16, 64)
+		ino, _ := strconv.ParseUint(f[4], 10, 64)
+		seg := hostSeg{start: uintptr(a), end: uintptr(b), perms: f[1], off: off, ino: ino}
+		if len(f) > 5 {
+			seg.path = strings.Join(f[5:], " ")
+		}
+		segs = append(segs, seg)
+	}
+	return segs, nil
+}
+
+// checkHostLocked compares the bookkeeping with the host's view of the
+// window, host page by host page, run-length: each host segment is split at
+// guest mapping boundaries and each piece compared once.
+func (s *Space) checkHostLocked() error {
+	segs, err := readHostMaps(s.base, s.base+uintptr(s.size))
+	if err != nil {
+		return err
+	}
+	cursor := s.base
+	for _, seg := range segs {
+		if seg.start != cursor && cursor < seg.start {
+			return fmt.Errorf("host window has a hole at guest %#x", cursor-s.base)
+		}
+		start := max(seg.start, s.base)
+		end := min(seg.end, s.base+uintptr(s.size))
+		for a := start; a < end; {
+			g := Addr(a - s.base)
+			v := s.vmas.find(g)
+			pieceEnd := end
+			if v == nil {
+				if n := s.vmas.lowerBound(g); n != nil && s.hostAddr(n.start) < pieceEnd {
+					pieceEnd = s.hostAddr(n.start)
+				}
+				if seg.perms != "---p" || seg.ino != 0 {
+					return fmt.Errorf("unmapped guest %#x: host shows %s inode %d", uint64(g), seg.perms, seg.ino)
+				}
+			} else {
+				pieceEnd = min(pieceEnd, s.hostAddr(v.end))
+				if err := s.checkPiece(v, g, Addr(pieceEnd-s.base), seg); err != nil {
+					return err
+				}
+			}
+			a = pieceEnd
+		}
+		cursor = seg.end
+	}
+	if cursor < s.base+uintptr(s.size) {
+		return fmt.Errorf("host window ends early at guest %#x", cursor-s.base)
+	}
+	return nil
+}
+
+func (s *Space) checkPiece(v *vma, lo, hi Addr, seg hostSeg) error {
+	want := hostPerms(hostProt(v.prot), v.shared)
+	inFill := v.eofFill.Contains(lo)
+	if inFill {
+		want = hostPerms(hostProt(v.prot), false)
+	}
+	got := seg.perms
+	if _, code := s.codePages[Addr(alignDown(uint64(lo), s.guestPage))]; code {
+		want = hostPerms(hostProt(v.prot&^ProtWrite), v.shared)
+	}
+	if got != want {
+		return fmt.Errorf("guest %v (mapping %v prot %d): host shows %s, want %s", Range{lo, hi}, v.rng(), v.prot, got, want)
+	}
+	if v.file != nil && !inFill {
+		if seg.ino != v.file.ino {
+			return fmt.Errorf("guest %v: host shows inode %d, want %d", Range{lo, hi}, seg.ino, v.file.ino)
+		}
+		wantOff := v.off + uint64(lo-v.start)
+		gotOff := seg.off + uint64(s.hostAddr(lo)-seg.start)
+		if gotOff != wantOff {
+			return fmt.Errorf("guest %v: host file offset %#x, want %#x", Range{lo, hi}, gotOff, wantOff)
+		}
+	} else if seg.ino != 0 {
+		return fmt.Errorf("guest %v: anonymous, host shows inode %d", Range{lo, hi}, seg.ino)
+	}
+	return nil
+}
+
+func hostPerms(p int, shared bool) string {
+	b := []byte("---p")
+	if p&unix.PROT_READ != 0 {
+		b[0] = 'r'
+	}
+	if p&unix.PROT_WRITE != 0 {
+		b[1] = 'w'
+	}
+	if shared {
+		b[3] = 's'
+	}
+	return string(b)
+}

@@ -1,0 +1,335 @@
+package guestmem
+
+import (
+	"golang.org/x/sys/unix"
+)
+
+// legacyMapMask is the set of flags MAP_SHARED_VALIDATE accepts for a file
+// mapping (Linux's LEGACY_MAP_MASK; MAP_SYNC only on DAX files, which gemu
+// never maps).
+const legacyMapMask = MapShared | MapPrivate | MapFixed | MapAnonymous |
+	MapDenyWrite | MapExecutable | MapUninitialized | MapGrowsDown |
+	MapLocked | MapNoReserve | MapPopulate | MapNonBlock | MapStack |
+	MapHugeTLB
+
+// mapDroppable is the MAP_DROPPABLE mapping type (Linux 6.11).
+const mapDroppable = 0x08
+
+// Mmap implements mmap(2). fd is a host file descriptor (ignored for
+// anonymous mappings); offset is in bytes.
+//
+// The checks run in Linux's order (do_mmap), so that a call with several
+// faults gets the errno Linux gives:
+//
+//	offset not page-aligned            EINVAL
+//	bad fd (file mappings)             EBADF
+//	MAP_HUGETLB on a regular file      EINVAL
+//	length 0                           EINVAL
+//	length overflows when rounded      ENOMEM
+//	offset+length overflows            EOVERFLOW
+//	too many mappings                  ENOMEM
+//	no room / MAP_FIXED past the end   ENOMEM
+//	MAP_FIXED address not aligned      EINVAL
+//	MAP_FIXED below mmap_min_addr      EPERM
+//	MAP_FIXED_NOREPLACE on a mapping   EEXIST
+//	file checks (mode, type, flags)    EOVERFLOW EOPNOTSUPP EACCES EPERM ENODEV EINVAL
+//	bad mapping type                   EINVAL
+func (s *Space) Mmap(addr Addr, length uint64, prot, flags int, fd int, offset int64) (Addr, unix.Errno) {
+	s.lock()
+	defer s.unlock()
+	return s.mmapLocked(addr, length, prot, flags, fd, offset)
+}
+
+func (s *Space) mmapLocked(addr Addr, length uint64, prot, flags int, fd int, offset int64) (Addr, unix.Errno) {
+	if !s.pageAligned(uint64(offset)) {
+		return 0, unix.EINVAL
+	}
+	anon := flags&MapAnonymous != 0
+	var fi fileInfo
+	if !anon {
+		var e unix.Errno
+		if fi, e = inspectFD(fd); e != 0 {
+			return 0, e
+		}
+		if flags&MapHugeTLB != 0 {
+			return 0, unix.EINVAL
+		}
+	} else if flags&MapHugeTLB != 0 {
+		// No huge pages are reserved for the guest, as on a kernel with
+		// vm.nr_hugepages = 0.
+		if length == 0 {
+			return 0, unix.EINVAL
+		}
+		return 0, unix.ENOMEM
+	}
+	if length == 0 {
+		return 0, unix.EINVAL
+	}
+	fixed := flags&(MapFixed|MapFixedNoReplace) != 0
+	if !fixed {
+		addr = Addr(alignDown(uint64(addr), s.guestPage))
+		if addr != 0 && addr < s.minAddr {
+			addr = s.minAddr
+		}
+	}
+	length, ok := s.pageAlignLen(length)
+	if !ok {
+		return 0, unix.ENOMEM
+	}
+	pgoff := uint64(offset) / s.guestPage
+	if pgoff+length/s.guestPage < pgoff {
+		return 0, unix.EOVERFLOW
+	}
+	if s.vmas.count > s.maxMapCount {
+		return 0, unix.ENOMEM
+	}
+	vmflags := vmFlags(0)
+	if flags&MapGrowsDown != 0 {
+		vmflags |= vmGrowsDown
+	}
+	if flags&MapStack != 0 {
+		// Linux 6.7+: MAP_STACK implies VM_NOHUGEPAGE.
+		vmflags |= vmNoHugePage
+	}
+	if flags&MapNoReserve != 0 {
+		vmflags |= vmNoReserve
+	}
+
+	// Address choice (Linux's __get_unmapped_area).
+	top := s.stackTop
+	if length > uint64(top) {
+		return 0, unix.ENOMEM
+	}
+	if fixed {
+		if length > uint64(top-s.minAddr) {
+			return 0, unix.ENOMEM
+		}
+	} else {
+		var ok bool
+		addr, ok = s.chooseAddrLocked(addr, length, anon, flags&MapGrowsDown != 0)
+		if !ok {
+			return 0, unix.ENOMEM
+		}
+	}
+	if uint64(addr) > uint64(top)-length {
+		return 0, unix.ENOMEM
+	}
+	if !s.pageAligned(uint64(addr)) {
+		return 0, unix.EINVAL
+	}
+	if addr < s.minAddr {
+		return 0, unix.EPERM
+	}
+	r := Range{addr, addr + Addr(length)}
+	if flags&MapFixedNoReplace != 0 && s.intersects(r) {
+		return 0, unix.EEXIST
+	}
+	if flags&MapLocked != 0 {
+		vmflags |= vmLocked
+	}
+	vmflags |= s.lockFuture
+
+	v := &vma{start: r.Start, end: r.End, prot: prot & (ProtRead | ProtWrite | ProtExec), flags: vmflags,
+		maxProt: ProtRead | ProtWrite | ProtExec}
+	if !anon {
+		if e := s.checkFileMapping(&fi, v, prot, flags, uint64(offset), length); e != 0 {
+			return 0, e
+		}
+	} else {
+		switch flags & MapTypeMask {
+		case MapShared:
+			if vmflags&vmGrowsDown != 0 {
+				return 0, unix.EINVAL
+			}
+			v.shared = true
+		case MapPrivate, mapDroppable:
+		default:
+			return 0, unix.EINVAL
+		}
+	}
+	if s.splitsNeeded(r) > 0 && s.vmas.count >= s.maxMapCount {
+		return 0, unix.ENOMEM
+	}
+	if e := s.installLocked(v, fd, &fi, flags); e != 0 {
+		return 0, e
+	}
+	return r.Start, 0
+}
+
+// ProtSem is PROT_SEM, accepted and ignored.
+const ProtSem = 0x8
+
+// intersects reports whether any mapping overlaps r.
+func (s *Space) intersects(r Range) bool {
+	v := s.vmas.lowerBound(r.Start)
+	return v != nil && v.start < r.End
+}
+
+// pmdSize is the size a page-middle-directory entry maps with G-byte pages:
+// Linux aligns anonymous mappings of a multiple of it for transparent huge
+// pages.
+func (s *Space) pmdSize() uint64 { return s.guestPage * (s.guestPage / 8) }
+
+// chooseAddrLocked picks the address of a non-fixed mapping, as Linux's
+// default top-down layout does: the hint if the range is free, else the
+// highest free range below the mmap base, else the lowest free range above
+// a third of the address space.
+func (s *Space) chooseAddrLocked(hint Addr, length uint64, anon, growsDown bool) (Addr, bool) {
+	top := s.stackTop
+	if hint != 0 {
+		if uint64(top)-length >= uint64(hint) && hint >= s.minAddr && s.vmas.rangeFree(hint, length) {
+			return hint, true
+		}
+	}
+	if anon && hint == 0 && length%s.pmdSize() == 0 {
+		// Linux 6.8+: anonymous mappings of a multiple of the PMD size
+		// are placed PMD-aligned (padding the search by one PMD).
+		pmd := s.pmdSize()
+		if a, ok := s.findLocked(length+pmd, s.guestPage); ok {
+			sub := (-uint64(a)) & (pmd - 1)
+			if sub == 0 {
+				return a + Addr(pmd), true
+			}
+			return a + Addr(sub), true
+		}
+	}
+	return s.findLocked(length, s.guestPage)
+}
+
+// findLocked is Linux's vm_unmapped_area with the top-down policy and its
+// bottom-up fallback.
+func (s *Space) findLocked(length, align uint64) (Addr, bool) {
+	if a, ok := s.vmas.findDown(length, align, s.minAddr, s.mmapBase, s.stackTop); ok {
+		return a, true
+	}
+	return s.vmas.findUp(length, align, s.legacyBase, s.stackTop, s.stackTop)
+}
+
+// checkFileMapping applies Linux's checks on a file mapping and fills in
+// v's sharing and maximum protection.
+func (s *Space) checkFileMapping(fi *fileInfo, v *vma, prot, flags int, offset, length uint64) unix.Errno {
+	if maxSize := maxFileSize(fi.stat.Mode); maxSize != 0 {
+		if length > maxSize || offset > maxSize-length {
+			return unix.EOVERFLOW
+		}
+	}
+	switch flags & MapTypeMask {
+	case MapShared, MapSharedValidate:
+		if flags&MapTypeMask == MapSharedValidate && flags&^legacyMapMask != 0 {
+			return unix.EOPNOTSUPP
+		}
+		if prot&ProtWrite != 0 && !fi.writable {
+			return unix.EACCES
+		}
+		v.shared = true
+		if !fi.writable {
+			v.maxProt &^= ProtWrite
+		}
+	case MapPrivate:
+	default:
+		return unix.EINVAL
+	}
+	if !fi.readable {
+		return unix.EACCES
+	}
+	if fi.noexec {
+		if prot&ProtExec != 0 {
+			return unix.EPERM
+		}
+		v.maxProt &^= ProtExec
+	}
+	if !mmapable(fi.stat.Mode) {
+		return unix.ENODEV
+	}
+	if v.flags&vmGrowsDown != 0 {
+		return unix.EINVAL
+	}
+	v.off = offset
+	return 0
+}
+
+// mmapable reports whether files of this type have an mmap method at all.
+// Character devices are decided by the host when the mapping is made.
+func mmapable(mode uint32) bool {
+	switch mode & unix.S_IFMT {
+	case unix.S_IFREG, unix.S_IFBLK, unix.S_IFCHR:
+		return true
+	}
+	return false
+}
+
+// installLocked makes v real: the host mapping first (so that a host
+// failure leaves everything as it was), then the bookkeeping, replacing
+// whatever v overlaps.
+// Preconditions: s.mu is held for writing; v is checked and G-aligned.
+func (s *Space) installLocked(v *vma, fd int, fi *fileInfo, flags int) unix.Errno {
+	r := v.rng()
+	hprot := hostProt(v.prot)
+	extra := 0
+	if flags&MapPopulate != 0 && flags&MapNonBlock == 0 {
+		extra |= unix.MAP_POPULATE
+	}
+	if v.flags&vmNoReserve != 0 {
+		extra |= unix.MAP_NORESERVE
+	}
+	switch {
+	case flags&MapAnonymous != 0 && !v.shared:
+		if e := s.hostMapAnon(r, hprot, extra); e != 0 {
+			return e
+		}
+	case flags&MapAnonymous != 0:
+		b, e := s.anonSharedBacking(r.Len())
+		if e != 0 {
+			return e
+		}
+		if e := s.hostMmap(r, hprot, unix.MAP_SHARED|extra, b.fd, 0); e != 0 {
+			s.unrefBacking(b)
+			return e
+		}
+		v.file = b
+		v.off = 0
+	default:
+		if e := s.mapFileLocked(v, fd, fi, extra); e != 0 {
+			return e
+		}
+	}
+	if v.flags&vmLocked != 0 {
+		s.hostMlock(r, 0)
+	}
+	s.changedLocked(r)
+	s.carveLocked(r)
+	s.vmas.insert(v)
+	s.mergeAround(v)
+	return 0
+}
+
+// mapFileLocked maps the guest's file fd at v. The host maps it first at an
+// address of its own choosing, with the guest's flags, so that every check
+// Linux makes on the file (and any error of the file system's mmap method)
+// happens before the window is touched; then the mapping moves into the
+// window in one mremap, replacing what was there.
+func (s *Space) mapFileLocked(v *vma, fd int, fi *fileInfo, extra int) unix.Errno {
+	r := v.rng()
+	mtype := unix.MAP_PRIVATE
+	if v.shared {
+		mtype = unix.MAP_SHARED
+	}
+	hprot := hostProt(v.prot)
+	tmp, e := hostMmapAnywhere(r.Len(), hprot, mtype|extra, fd, v.off)
+	if e != 0 {
+		return e
+	}
+	if _, e := hostMremap(tmp, r.Len(), r.Len(), unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED, s.hostAddr(r.Start)); e != 0 {
+		hostMunmapOutside(tmp, r.Len())
+		return e
+	}
+	b, err := s.fileBackingLocked(fd, fi)
+	if err != nil {
+		s.debugf("%v", err)
+		s.hostReserve(r)
+		return unix.ENOMEM
+	}
+	v.file = b
+	s.fillPastEOFLocked(v, uint64(fi.stat.Size))
+	return 0
+}

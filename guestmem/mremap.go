@@ -1,0 +1,304 @@
+package guestmem
+
+import "golang.org/x/sys/unix"
+
+// Mremap implements mremap(2) with the rules of Linux 6.18:
+//
+//	case                                   what happens
+//	-------------------------------------  -----------------------------------------------
+//	bad flags, unaligned address,          EINVAL before anything is looked at
+//	new length 0 or past the space,
+//	FIXED/DONTUNMAP without MAYMOVE,
+//	DONTUNMAP with a size change,
+//	new range overlapping the old
+//	FIXED, old == new length               move only: every mapping in the old range moves,
+//	                                       keeping the gaps between them (no gap allowed at
+//	                                       the start: EFAULT)
+//	no mapping at the address              EFAULT
+//	old_len 0 on a private mapping         EINVAL; on a shared one, a second mapping of
+//	                                       the same pages (duplication)
+//	old range runs past its mapping        EFAULT (unless shrinking in place)
+//	shrink                                 the tail is unmapped (it may span mappings)
+//	grow, the range ends the mapping and   grown in place
+//	the space after it is free
+//	grow otherwise                         ENOMEM without MAYMOVE, else moved to a free
+//	                                       range chosen as mmap would
+//	FIXED (any sizes)                      the target range is unmapped first, then moved
+//	DONTUNMAP                              moved; the old range stays mapped and empty
+//	                                       (private) or still showing the file (shared)
+func (s *Space) Mremap(oldAddr Addr, oldLen, newLen uint64, flags int, newAddr Addr) (Addr, unix.Errno) {
+	s.lock()
+	defer s.unlock()
+	return s.mremapLocked(oldAddr, oldLen, newLen, flags, newAddr)
+}
+
+func (s *Space) mremapLocked(addr Addr, oldLen, newLen uint64, flags int, newAddr Addr) (Addr, unix.Errno) {
+	task := uint64(s.stackTop)
+	oldLen = alignUp(oldLen, s.guestPage) // wraps to a small value on overflow, as Linux's does
+	newLen = alignUp(newLen, s.guestPage)
+	if flags&^(MremapFixed|MremapMayMove|MremapDontUnmap) != 0 {
+		return 0, unix.EINVAL
+	}
+	if !s.pageAligned(uint64(addr)) {
+		return 0, unix.EINVAL
+	}
+	if newLen == 0 || newLen > task {
+		return 0, unix.EINVAL
+	}
+	impliesNew := flags&(MremapFixed|MremapDontUnmap) != 0
+	if impliesNew {
+		if uint64(newAddr) > task-newLen {
+			return 0, unix.EINVAL
+		}
+		if !s.pageAligned(uint64(newAddr)) {
+			return 0, unix.EINVAL
+		}
+		if flags&MremapMayMove == 0 {
+			return 0, unix.EINVAL
+		}
+		if flags&MremapDontUnmap != 0 && oldLen != newLen {
+			return 0, unix.EINVAL
+		}
+		if (Range{addr, addr + Addr(oldLen)}).Overlaps(Range{newAddr, newAddr + Addr(newLen)}) {
+			return 0, unix.EINVAL
+		}
+	}
+	if s.vmas.count+4 > s.maxMapCount {
+		return 0, unix.ENOMEM
+	}
+	if flags&MremapFixed != 0 && oldLen == newLen {
+		return s.moveOnlyLocked(addr, oldLen, newAddr, flags)
+	}
+	v := s.vmas.find(addr)
+	return s.remapOneLocked(v, addr, oldLen, newLen, flags, newAddr)
+}
+
+// moveOnlyLocked moves every mapping in [addr, addr+length) to newAddr,
+// keeping the gaps between them (Linux 6.17+).
+func (s *Space) moveOnlyLocked(addr Addr, length uint64, newAddr Addr, flags int) (Addr, unix.Errno) {
+	start, end := addr, addr+Addr(length)
+	target := newAddr
+	res := Addr(0)
+	seen := false
+	var lastEnd Addr
+	for {
+		v := s.vmas.lowerBound(start)
+		if v == nil || v.start >= end {
+			break
+		}
+		if !seen && addr < v.start {
+			return 0, unix.EFAULT
+		}
+		pieceStart := max(v.start, addr)
+		pieceLen := uint64(min(end, v.end) - pieceStart)
+		offset := Addr(0)
+		if seen {
+			offset = v.start - lastEnd
+		}
+		lastEnd = v.end
+		got, e := s.remapOneLocked(v, pieceStart, pieceLen, pieceLen, flags, target+offset)
+		if e != 0 {
+			return 0, e
+		}
+		if !seen {
+			res = got
+		}
+		seen = true
+		target = got + Addr(pieceLen)
+		start = pieceStart + Addr(pieceLen)
+	}
+	if !seen {
+		return 0, unix.EFAULT
+	}
+	return res, 0
+}
+
+// remapOneLocked is mremap on the single mapping v that contains addr (v
+// nil: none does).
+func (s *Space) remapOneLocked(v *vma, addr Addr, oldLen, newLen uint64, flags int, newAddr Addr) (Addr, unix.Errno) {
+	if v == nil {
+		return 0, unix.EFAULT
+	}
+	impliesNew := flags&(MremapFixed|MremapDontUnmap) != 0
+	grow := newLen > oldLen
+	shrink := newLen < oldLen
+	if grow || impliesNew {
+		if oldLen == 0 && !v.shared {
+			return 0, unix.EINVAL
+		}
+		checkLen := oldLen
+		if shrink {
+			checkLen = newLen
+		}
+		if checkLen > uint64(v.end-addr) {
+			return 0, unix.EFAULT
+		}
+		if grow && v.file != nil {
+			pgoff := (v.off + uint64(addr-v.start)) / s.guestPage
+			if pgoff+newLen/s.guestPage < pgoff {
+				return 0, unix.EINVAL
+			}
+		}
+	}
+	if !impliesNew {
+		switch {
+		case !grow && !shrink:
+			return addr, 0
+		case shrink:
+			s.unmapRangeLocked(Range{addr + Addr(newLen), addr + Addr(oldLen)})
+			return addr, 0
+		}
+		if uint64(v.end-addr) == oldLen && s.canExpandLocked(v, newLen-oldLen) {
+			if e := s.expandLocked(v, newLen-oldLen); e != 0 {
+				return 0, e
+			}
+			return addr, 0
+		}
+		if flags&MremapMayMove == 0 {
+			return 0, unix.ENOMEM
+		}
+		// Linux passes the old address as a hint, which can never be
+		// free: the search decides.
+		dst, ok := s.findLocked(newLen, s.guestPage)
+		if !ok {
+			return 0, unix.ENOMEM
+		}
+		return s.moveLocked(v, addr, oldLen, newLen, dst, flags)
+	}
+
+	// A new address is implied (FIXED or DONTUNMAP).
+	if flags&MremapFixed != 0 {
+		dst := Range{newAddr, newAddr + Addr(newLen)}
+		if s.splitsNeeded(dst) > 0 && s.vmas.count >= s.maxMapCount {
+			return 0, unix.ENOMEM
+		}
+		s.unmapRangeLocked(dst)
+		if v = s.vmas.find(addr); v == nil {
+			return 0, unix.EFAULT
+		}
+	}
+	if shrink {
+		s.unmapRangeLocked(Range{addr + Addr(newLen), addr + Addr(oldLen)})
+		oldLen = newLen
+		if v = s.vmas.find(addr); v == nil {
+			return 0, unix.EFAULT
+		}
+	}
+	if oldLen > uint64(v.end-addr) {
+		return 0, unix.EFAULT
+	}
+	dst := newAddr
+	if flags&MremapFixed == 0 {
+		// DONTUNMAP without FIXED: new_addr is a hint.
+		var ok bool
+		dst, ok = s.chooseAddrLocked(Addr(alignDown(uint64(newAddr), s.guestPage)), newLen, false, false)
+		if !ok {
+			return 0, unix.ENOMEM
+		}
+	}
+	return s.moveLocked(v, addr, oldLen, newLen, dst, flags)
+}
+
+// canExpandLocked reports whether v can grow in place by delta bytes.
+func (s *Space) canExpandLocked(v *vma, delta uint64) bool {
+	end := uint64(v.end) + delta
+	if end < uint64(v.end) || end > uint64(s.stackTop) {
+		return false
+	}
+	return !s.intersects(Range{v.end, Addr(end)})
+}
+
+// expandLocked grows v in place by delta bytes.
+func (s *Space) expandLocked(v *vma, delta uint64) unix.Errno {
+	ext := Range{v.end, v.end + Addr(delta)}
+	if e := s.mapLikeLocked(v, ext, v.off+uint64(v.end-v.start)); e != 0 {
+		return e
+	}
+	s.changedLocked(ext)
+	s.vmas.setEnd(v, ext.End)
+	s.mergeAround(v)
+	return 0
+}
+
+// mapLikeLocked maps fresh host memory at r with v's attributes: zero
+// anonymous memory, or v's file at offset off.
+func (s *Space) mapLikeLocked(v *vma, r Range, off uint64) unix.Errno {
+	hp := hostProt(v.prot)
+	var e unix.Errno
+	switch {
+	case v.file == nil:
+		e = s.hostMapAnon(r, hp, 0)
+	case v.shared:
+		e = s.hostMmap(r, hp, unix.MAP_SHARED, v.file.fd, off)
+	default:
+		e = s.hostMmap(r, hp, unix.MAP_PRIVATE, v.file.fd, off)
+	}
+	if e == 0 && v.flags&vmLocked != 0 {
+		s.hostMlock(r, 0)
+	}
+	return e
+}
+
+// moveLocked moves [addr, addr+oldLen) of v to dst, growing it to newLen.
+// Preconditions: the range lies in v; [dst, dst+newLen) is free.
+func (s *Space) moveLocked(v *vma, addr Addr, oldLen, newLen uint64, dst Addr, flags int) (Addr, unix.Errno) {
+	dontUnmap := flags&MremapDontUnmap != 0
+	src := Range{addr, addr + Addr(oldLen)}
+	off := v.off + uint64(addr-v.start)
+	moved := min(oldLen, newLen)
+	to := Range{dst, dst + Addr(newLen)}
+	if v.shared {
+		// Shared pages live in the file: map it again at the target.
+		if e := s.mapLikeLocked(v, to, off); e != 0 {
+			return 0, e
+		}
+	} else if moved > 0 {
+		// Private pages move with their page tables. DONTUNMAP keeps the
+		// source mapped, so there is never a hole in the window; the
+		// source is replaced below.
+		if _, e := hostMremap(s.hostAddr(src.Start), moved, moved,
+			unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED|unix.MREMAP_DONTUNMAP, s.hostAddr(dst)); e != 0 {
+			return 0, e
+		}
+		if newLen > moved {
+			ext := Range{dst + Addr(moved), to.End}
+			if e := s.mapLikeLocked(v, ext, off+moved); e != 0 {
+				s.debugf("guestmem: mapping the grown part of a move at %v: %v", ext, e)
+			}
+		}
+	}
+	nv := &vma{
+		start: to.Start, end: to.End, prot: v.prot, maxProt: v.maxProt, shared: v.shared,
+		flags: v.flags, file: v.file, off: off, name: v.name,
+	}
+	if v.file == nil {
+		nv.off = 0
+	}
+	if !v.eofFill.empty() {
+		fill := v.eofFill.Intersect(src)
+		if !fill.empty() {
+			nv.eofFill = Range{fill.Start - src.Start + dst, fill.End - src.Start + dst}
+			if v.shared {
+				s.hostMapAnon(nv.eofFill, hostProt(v.prot), 0)
+			}
+		}
+	}
+	refBacking(v.file)
+	s.changedLocked(to)
+	s.changedLocked(src)
+	s.dropCodePagesLocked(src)
+	if dontUnmap {
+		// Linux clears the lock on the source mapping.
+		for w := s.vmas.find(addr); w != nil && w.start < src.End; w = w.next {
+			w.flags &^= vmLocked | vmLockOnFault
+		}
+		s.mergeRange(src)
+	} else if oldLen > 0 {
+		s.hostReserve(src)
+		s.carveLocked(src)
+	}
+	s.carveLocked(to)
+	s.vmas.insert(nv)
+	s.mergeAround(nv)
+	return dst, 0
+}
