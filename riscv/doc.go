@@ -1,0 +1,93 @@
+// Package riscv is gemu's CPU: a decoder and an interpreter for user-level
+// RV64GC (RV64IMAFDC, Zicsr, Zifencei) plus the Zba, Zbb and Zbs
+// bit-manipulation extensions of the RVA22 profile. It knows nothing of
+// Linux: ecall, ebreak, illegal instructions and faults make Run return,
+// and the caller (package linux) decides what they mean.
+//
+// # Pieces
+//
+//   - decode.go: Decode turns an instruction word into an Inst (operation,
+//     registers, immediate, rounding mode, length). It is pure and
+//     position independent, so a cache of decoded blocks or a JIT can
+//     reuse it. Compressed instructions decode to the base instruction
+//     they expand to. Reserved encodings decode to ILLEGAL.
+//   - exec.go, exec_fp.go, csr.go: the interpreter, one switch over Op.
+//   - fpu.go: IEEE 754 arithmetic with all five rounding modes and exact
+//     fflags, on raw bits (see the comment there for the method).
+//   - cpu.go: the State, the CPU, the Memory it runs on and the run loop.
+//
+// # Memory
+//
+// Guest memory is one contiguous host window (Memory): guest address a is
+// host address Base+a, for a < Size. A load or store checks a+n <= Size
+// and then accesses the host directly; it takes no lock. Addresses outside
+// the window fault without touching the host. Inside the window the host
+// MMU enforces the guest's protections: a host fault arrives as a Go panic
+// (runtime/debug.SetPanicOnFault, set once per Run call) that Run recovers
+// and turns into ExitLoadFault, ExitStoreFault or ExitFetchFault with the
+// guest address, the PC of the faulting instruction and Host=true.
+//
+// Host READ does not imply guest EXEC (the memory manager maps guest EXEC
+// as host READ), so fetches also ask Memory.CanExec, caching the answer as
+// one executable range. The memory manager calls CPU.Invalidate when
+// mappings change; the cache is dropped before the next fetch.
+//
+// Every instruction fetch reads guest memory, so modified code runs as
+// soon as it is written; FENCE.I has nothing to flush. (A future cache of
+// decoded blocks will hook Invalidate and FENCE.I.)
+//
+// # Run loop and exits
+//
+//	c := riscv.NewCPU()
+//	c.PC, c.X[2] = entry, sp
+//	for {
+//		e := c.Run(&mem, 0)
+//		switch e.Kind {
+//		case riscv.ExitEcall:
+//			... syscall number in c.X[17], arguments in c.X[10..15] ...
+//			c.X[10] = result
+//			c.PC += 4
+//		case riscv.ExitInterrupted: ... deliver a signal ...
+//		default: ... SIGSEGV, SIGBUS, SIGILL, SIGTRAP ...
+//		}
+//	}
+//
+// On every exit except ExitStepLimit and ExitInterrupted, Exit.PC is the
+// PC of the instruction concerned and the State is the architectural state
+// before it: the instruction has had no effect. Exit.Inst and Exit.Len
+// give its bits (for SIGILL's si_addr and for ebreak's length).
+//
+// Exit kinds: ExitEcall, ExitEbreak, ExitIllegal (unknown or reserved
+// encoding, reserved rounding mode, unknown CSR, write to a read-only
+// CSR), ExitFetchFault, ExitLoadFault, ExitStoreFault (stores, SC and
+// AMOs), ExitMisaligned (LR/SC/AMO not naturally aligned, or an odd PC),
+// ExitStepLimit and ExitInterrupted (after CPU.Interrupt, from any
+// goroutine, for signals and thread exit). Ordinary loads and stores may
+// be misaligned, as Linux allows.
+//
+// # State
+//
+// State (embedded in CPU) is plain data: X, F, PC, FCSR and the LR/SC
+// reservation. The Linux layer copies it to build a signal frame or a new
+// thread, and assigns it back on sigreturn. FP single values are
+// NaN-boxed in F as the spec requires. CPU.Instret counts retired
+// instructions; cycle and instret read it, time reads CPU.Time (default:
+// a 10 MHz clock).
+//
+// # Atomics
+//
+// AMOs use sync/atomic on the host address, so they are atomic between
+// guest threads running on different host threads. LR records the address
+// and the value it loaded; SC is a compare-and-swap from that value
+// (QEMU's method). An intervening store of the same value by another hart
+// (ABA) is not detected; RISC-V software relies on LR/SC only as a
+// compare-and-swap, and the spec allows SC to succeed in that case only if
+// no store intervened, which the emulation approximates. FENCE is a host
+// atomic operation, a full barrier on every host.
+//
+// # Concurrency
+//
+// A CPU belongs to one goroutine; only Invalidate and Interrupt may be
+// called from others. Many CPUs may share one Memory; CanExec must then be
+// safe for concurrent use.
+package riscv
