@@ -83,12 +83,14 @@ func (s *Space) trimStart(v *vma, a Addr) {
 // Preconditions: s.mu is held for writing.
 func (s *Space) mergeAround(v *vma) *vma {
 	if n := v.next; n != nil && canMerge(v, n) {
+		v.flags &^= vmPristine &^ n.flags
 		end := n.end
 		s.vmas.remove(n)
 		s.unrefBacking(n.file)
 		s.vmas.setEnd(v, end)
 	}
 	if p := v.prev; p != nil && canMerge(p, v) {
+		p.flags &^= vmPristine &^ v.flags
 		end := v.end
 		s.vmas.remove(v)
 		s.unrefBacking(v.file)

@@ -273,6 +273,27 @@ func (s *Space) installLocked(v *vma, fd int, fi *fileInfo, flags int) unix.Errn
 		extra |= unix.MAP_NORESERVE
 	}
 	switch {
+	case flags&MapAnonymous != 0 && !v.shared && !s.intersects(r):
+		if hprot == unix.PROT_NONE {
+			v.flags |= vmPristine
+		}
+		// The range is reservation: private, anonymous, zero-filled and
+		// PROT_NONE already. Changing its protection is all it takes
+		// (cheaper for the host than a new mapping: no unmap, and the
+		// host merges it with its neighbours), and nothing at all for
+		// PROT_NONE.
+		if hprot != unix.PROT_NONE {
+			if e := s.hostProtect(r, hprot); e != 0 {
+				return e
+			}
+			if extra&unix.MAP_POPULATE != 0 {
+				advice := unix.MADV_POPULATE_READ
+				if hprot&unix.PROT_WRITE != 0 {
+					advice = unix.MADV_POPULATE_WRITE
+				}
+				s.hostMadvise(r, advice)
+			}
+		}
 	case flags&MapAnonymous != 0 && !v.shared:
 		if e := s.hostMapAnon(r, hprot, extra); e != 0 {
 			return e

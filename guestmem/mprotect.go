@@ -115,6 +115,9 @@ func (s *Space) protectOneLocked(v *vma, r Range, prot int) unix.Errno {
 		s.splitAt(v, r.End)
 	}
 	v.prot = prot
+	if prot != ProtNone {
+		v.flags &^= vmPristine
+	}
 	s.reprotectCodeLocked(r)
 	return 0
 }

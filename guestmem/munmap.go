@@ -49,10 +49,27 @@ func (s *Space) unmapRangeLocked(r Range) {
 		}
 		span.End = last.end
 	}
+	if s.allPristine(span) {
+		// Nothing but untouched reservation under it.
+		s.changedLocked(span)
+		s.carveLocked(r)
+		return
+	}
 	if e := s.hostReserve(span); e != 0 {
 		s.debugf("guestmem: returning %v to the reservation: %v", span, e)
 	}
 	s.dropCodePagesLocked(span)
 	s.changedLocked(span)
 	s.carveLocked(r)
+}
+
+// allPristine reports whether every mapping overlapping r is pristine
+// (never accessible, so the host holds nothing but reservation there).
+func (s *Space) allPristine(r Range) bool {
+	for v := s.vmas.lowerBound(r.Start); v != nil && v.start < r.End; v = v.next {
+		if v.flags&vmPristine == 0 {
+			return false
+		}
+	}
+	return true
 }

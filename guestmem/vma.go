@@ -28,6 +28,11 @@ const (
 	vmSequential
 	vmMergeable
 	vmNoReserve
+	// vmPristine marks private anonymous memory that has been PROT_NONE
+	// since it was mapped: it holds no data, so the host reservation under
+	// it needs no work to map or unmap. It is not an attribute the guest
+	// can see, so merging ignores it.
+	vmPristine
 )
 
 // backing is a host file that backs guest mappings: a regular file (or
@@ -58,9 +63,19 @@ type fileKey struct {
 	writable bool
 }
 
-// vma is one guest mapping, and its own tree node.
+// vma is one guest mapping, and its own tree node. The fields a lookup
+// reads (start, end, left, right) come first, in one cache line.
 type vma struct {
 	start, end Addr
+	// Tree and list links. Guarded by Space.mu.
+	left, right *vma
+	prev, next  *vma
+	// gap is the free space below this mapping and above the previous one
+	// (guard gap of a grows-down mapping excluded); maxGap is the largest
+	// gap in this subtree.
+	gap, maxGap uint64
+	height      int8
+
 	// prot is the guest protection (ProtRead|ProtWrite|ProtExec).
 	prot int
 	// maxProt is what mprotect may grant (Linux's VM_MAY* bits).
@@ -71,22 +86,13 @@ type vma struct {
 	file *backing
 	// off is the file offset of start (meaningless without file).
 	off uint64
-	// name is "[heap]", "[stack]", "[vdso]" or "".
+	// name is "[stack]", "[vdso]", an anonymous mapping's name, or "".
 	name string
 	// eofFill, when not empty, is the part of this mapping past end of file
 	// but inside the last guest page that holds end of file, when G > H:
 	// the host maps anonymous zero memory there instead of the file (see
 	// hostpages.go).
 	eofFill Range
-
-	// Tree and list links. Guarded by Space.mu.
-	left, right *vma
-	prev, next  *vma
-	height      int8
-	// gap is the free space below this mapping and above the previous one
-	// (guard gap of a grows-down mapping excluded); maxGap is the largest
-	// gap in this subtree.
-	gap, maxGap uint64
 }
 
 func (v *vma) rng() Range { return Range{v.start, v.end} }
@@ -95,7 +101,7 @@ func (v *vma) rng() Range { return Range{v.start, v.end} }
 // changes nothing the guest can observe.
 func sameAttrs(a, b *vma) bool {
 	if a.prot != b.prot || a.maxProt != b.maxProt || a.shared != b.shared ||
-		a.flags != b.flags || a.file != b.file || a.name != b.name {
+		a.flags&^vmPristine != b.flags&^vmPristine || a.file != b.file || a.name != b.name {
 		return false
 	}
 	if !a.eofFill.empty() || !b.eofFill.empty() {

@@ -1,0 +1,87 @@
+// Package guestmem is a guest address space for a user-mode emulator: it
+// gives a guest program a complete Linux address space — mmap, munmap,
+// mprotect, mremap, msync, madvise, mincore, mlock, brk — on real host
+// memory, with Linux's results and errno for every input, for any guest and
+// host page size with G >= H.
+//
+// # The window
+//
+// New reserves one contiguous host range of 2^AddressBits bytes, PROT_NONE
+// and MAP_NORESERVE: the window. Guest address a is host address Base()+a.
+// Every guest mapping is a host mapping placed with MAP_FIXED inside the
+// window; unmapping maps the PROT_NONE reservation back over the range in
+// one host call, so the window never has a hole another part of the process
+// could be given. A guest address outside the window is invalid by
+// construction: the guest cannot reach emulator memory. Host protections
+// follow guest protections, except that guest EXEC becomes host READ: guest
+// memory is never executable on the host. Because guest memory is real
+// memory, host system calls can read and write guest buffers directly
+// (Slice), and a CPU's loads and stores need no lock: the host MMU checks
+// them, and a host fault in the window is classified by ClassifyFault.
+//
+// Host VMAs: a guest mapping costs the host up to two VMAs (itself and the
+// reservation piece beside it), so the host's vm.max_map_count (65530 by
+// default) lets a guest hold about 32,000 separate mappings; past that the
+// host refuses and the guest gets ENOMEM, with the reason in Config.Logf.
+//
+// # Page sizes
+//
+// G is the guest page size (AT_PAGESZ), H the granularity of host
+// operations (the real host page size R, or a larger power of two chosen to
+// exercise a larger-page host's paths). Alignment checks, length rounding
+// and address choice use G. With G > H a guest page is G/H host pages; the
+// one case needing care is a file mapping whose last guest page runs past
+// end of file (see hostpages.go). G < H is not supported yet.
+//
+// # Bookkeeping
+//
+// One ordered set of mappings (vma.go) is the source of truth: an AVL tree
+// keyed by start address, threaded with a doubly linked list, each node
+// carrying the free gap below it and the largest gap in its subtree. Costs,
+// with n mappings: lookup O(log n); map, unmap, protect O(log n + k) for k
+// mappings touched, never proportional to pages; free-range search
+// O(log n). Neighbours whose attributes are identical (protection, sharing,
+// file and contiguous offset, flags, name) merge, so the guest's
+// /proc/self/maps looks like Linux's; Linux can keep two anonymous
+// neighbours apart where its anon_vma bookkeeping differs, which gemu
+// never needs to.
+//
+// Shared anonymous mappings are backed by a memory file of their own
+// (memfd), so that mremap can grow, move and duplicate them like any shared
+// file mapping; /proc/self/maps shows them as "/dev/zero (deleted)" as
+// Linux does. File mappings keep a duplicate of the guest's descriptor,
+// shared by all mappings of the same file and access mode.
+//
+// # Errors
+//
+// Every operation checks its arguments in the order Linux does and returns
+// the errno Linux returns; the tables above each operation list the cases.
+// Host operations happen before bookkeeping changes, so a host refusal
+// leaves the space as it was. File mappings are first made by the host at
+// an address of its choosing and then moved into the window with one
+// mremap, so every check the host kernel makes on the file happens before
+// the window is touched.
+//
+// # Locking
+//
+// mu (the mmap lock) is held for writing by every operation that changes
+// mappings and for reading by lookups, access checks and copies. Methods
+// whose names end in Locked expect it held for writing. The invalidation
+// callbacks (OnInvalidate) run after mu is released, with the ranges that
+// changed. cbMu guards the callback list only and is never held with mu.
+//
+// # CPU hooks
+//
+// ProtectCode write-protects on the host the pages whose code a CPU caches;
+// a guest store there faults, and HandleFault or ResolveCodeWrite drops the
+// protection and fires the invalidation callback, so the CPU drops its
+// cached code and retries the store. HandleFault also grows grows-down
+// mappings (stacks) on a fault just below them.
+//
+// # Kernel version
+//
+// The rules followed are those of Linux 6.18: mremap may move several
+// mappings at once when moving without resizing (6.17+), anonymous
+// mappings whose length is a multiple of the PMD size are PMD-aligned
+// (6.8+), MAP_STACK implies no huge pages (6.7+).
+package guestmem
