@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs gemu's whole test suite: formatting and vet, every package's tests,
+# then the race detector over the packages that run guest threads or take
+# locks (in -short mode, which trims the long randomized runs).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/deps.sh
+command -v go >/dev/null || export PATH="$PATH:/usr/local/go/bin"
+# Benchmarks and tests that hold tens of thousands of guest mappings need
+# more host VMAs than Linux's default allows (each guest mapping costs up to
+# two); raise the limit when we may.
+if [ "$(id -u)" -eq 0 ] && [ "$(cat /proc/sys/vm/max_map_count)" -lt 1000000 ]; then
+	echo 1000000 > /proc/sys/vm/max_map_count
+fi
+unformatted=$(gofmt -l $(git ls-files '*.go'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change: $unformatted"
+	exit 1
+fi
+go vet ./...
+go test -count=1 -timeout 30m ./...
+go test -count=1 -race -short -timeout 30m ./...
