@@ -1,0 +1,93 @@
+package linux
+
+import (
+	"golang.org/x/sys/unix"
+
+	"gemu.dev/gemu/guestmem"
+)
+
+// The memory system calls go straight to the address space, which answers
+// with Linux's errno for the same input.
+
+func sysMmapImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
+	fd := int(int32(a[4]))
+	if p.ownFDs[fd] && int(a[3])&guestmem.MapAnonymous == 0 {
+		return 0, unix.EBADF
+	}
+	addr, errno := p.space.Mmap(guestmem.Addr(a[0]), a[1], int(int32(a[2])), int(int32(a[3])), fd, int64(a[5]))
+	return uint64(addr), errno
+}
+
+func sysMunmapImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
+	return 0, p.space.Munmap(guestmem.Addr(a[0]), a[1])
+}
+
+func sysMprotectImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
+	return 0, p.space.Mprotect(guestmem.Addr(a[0]), a[1], int(int32(a[2])))
+}
+
+func sysMremapImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
+	addr, errno := p.space.Mremap(guestmem.Addr(a[0]), a[1], a[2], int(int32(a[3])), guestmem.Addr(a[4]))
+	return uint64(addr), errno
+}
+
+func sysMsyncImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
+	return 0, p.space.Msync(guestmem.Addr(a[0]), a[1], int(int32(a[2])))
+}
+
+func sysMadviseImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
+	return 0, p.space.Madvise(guestmem.Addr(a[0]), a[1], int(int32(a[2])))
+}
+
+func sysMlockImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
+	return 0, p.space.Mlock(guestmem.Addr(a[0]), a[1], 0)
+}
+
+func sysMlock2Impl(p *Process, a *sysArgs) (uint64, unix.Errno) {
+	return 0, p.space.Mlock(guestmem.Addr(a[0]), a[1], int(int32(a[2])))
+}
+
+func sysMunlockImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
+	return 0, p.space.Munlock(guestmem.Addr(a[0]), a[1])
+}
+
+func sysMlockallImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
+	return 0, p.space.Mlockall(int(int32(a[0])))
+}
+
+func sysMunlockallImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
+	return 0, p.space.Munlockall()
+}
+
+// sysMincoreImpl asks the address space for the residency vector, then
+// copies it out; a bad vector pointer is EFAULT, after the range checks.
+func sysMincoreImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
+	g := p.space.GuestPageSize()
+	if a[1] > p.space.Size() {
+		// Linux: a range that leaves the user address space is ENOMEM
+		// (after the alignment check the Space makes below).
+		if errno := p.space.Mincore(guestmem.Addr(a[0]), 0, nil); errno != 0 {
+			return 0, errno
+		}
+		return 0, unix.ENOMEM
+	}
+	pages := (a[1] + g - 1) / g
+	vec := make([]byte, pages)
+	if errno := p.space.Mincore(guestmem.Addr(a[0]), a[1], vec); errno != 0 {
+		return 0, errno
+	}
+	return 0, p.space.CopyOut(guestmem.Addr(a[2]), vec)
+}
+
+func sysBrkImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
+	return uint64(p.space.Brk(guestmem.Addr(a[0]))), 0
+}
+
+// sysFlushIcacheImpl is riscv_flush_icache: drop cached code for the range.
+func sysFlushIcacheImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
+	if a[2]&^1 != 0 {
+		return 0, unix.EINVAL
+	}
+	p.cpu.Invalidate(0, p.space.Size())
+	return 0, 0
+}

@@ -1,0 +1,246 @@
+package linux
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+
+	"gemu.dev/gemu/guestmem"
+	"gemu.dev/gemu/riscv"
+)
+
+// Config describes a guest program to run.
+type Config struct {
+	// Path is the host path of the executable.
+	Path string
+	// Argv and Env are the guest's arguments and environment.
+	Argv, Env []string
+	// ExecFn is the AT_EXECFN string; "" means Path.
+	ExecFn string
+	// Prefix is the guest system root (-L): absolute paths the guest opens
+	// are looked up below it first.
+	Prefix string
+	// StackSize is the size of the stack mapping; 0 means 8 MiB.
+	StackSize uint64
+	// Space configures the address space (page sizes, address bits).
+	Space guestmem.Config
+	// Strace, if set, receives a line per system call (-strace).
+	Strace io.Writer
+	// PageLog, if set, receives the loader's and the address space's
+	// page-level decisions (-d page).
+	PageLog func(format string, args ...any)
+}
+
+// ExitStatus is how the guest ended: with an exit code, or killed by a
+// signal (Signal != 0).
+type ExitStatus struct {
+	Code   int
+	Signal int
+}
+
+func (s ExitStatus) String() string {
+	if s.Signal != 0 {
+		return fmt.Sprintf("killed by signal %d", s.Signal)
+	}
+	return fmt.Sprintf("exit status %d", s.Code)
+}
+
+// Process is a guest process: one address space and, for now, one thread.
+// It is used by one goroutine.
+type Process struct {
+	cfg   Config
+	space *guestmem.Space
+	cpu   *riscv.CPU
+	mem   riscv.Memory
+	img   *Image
+	stack *Stack
+
+	// exePath is the absolute host path of the executable
+	// (/proc/self/exe).
+	exePath string
+	// pid is the guest's process and thread id (the host's pid).
+	pid int
+	// sigtramp is the guest address of the rt_sigreturn trampoline that
+	// signal handlers return to.
+	sigtramp guestmem.Addr
+	sig      signalState
+
+	// exited is set by exit and by a fatal signal; status says how.
+	exited bool
+	status ExitStatus
+
+	// name is the thread name (prctl PR_SET_NAME).
+	name [16]byte
+	// rlimits holds the limits the guest set; others come from the host.
+	rlimits map[int][2]uint64
+	// ownFDs are host descriptors gemu itself uses; the guest cannot
+	// close or replace them.
+	ownFDs map[int]bool
+}
+
+// NewProcess creates the address space, loads the program and builds its
+// initial stack. The process is ready to Run.
+func NewProcess(cfg Config) (*Process, error) {
+	scfg := cfg.Space
+	if scfg.Logf == nil && cfg.PageLog != nil {
+		scfg.Logf = cfg.PageLog
+	}
+	sp, err := guestmem.New(scfg)
+	if err != nil {
+		return nil, fmt.Errorf("creating the guest address space: %w", err)
+	}
+	p := &Process{cfg: cfg, space: sp, pid: unix.Getpid(), rlimits: map[int][2]uint64{}, ownFDs: map[int]bool{}}
+	if err := p.setup(); err != nil {
+		sp.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *Process) setup() error {
+	cfg := p.cfg
+	img, err := Load(p.space, cfg.Path, LoadOptions{Prefix: cfg.Prefix, Logf: cfg.PageLog})
+	if err != nil {
+		return err
+	}
+	p.img = img
+	if abs, err := filepath.Abs(cfg.Path); err == nil {
+		p.exePath = abs
+	} else {
+		p.exePath = cfg.Path
+	}
+	execFn := cfg.ExecFn
+	if execFn == "" {
+		execFn = cfg.Path
+	}
+	st, err := BuildStack(p.space, img, StackSpec{
+		Argv: cfg.Argv, Envp: cfg.Env, ExecFn: execFn, Size: cfg.StackSize,
+		UID: uint64(unix.Getuid()), EUID: uint64(unix.Geteuid()),
+		GID: uint64(unix.Getgid()), EGID: uint64(unix.Getegid()),
+	})
+	if err != nil {
+		return err
+	}
+	p.stack = st
+	p.initSignals()
+	if err := p.mapSigtramp(); err != nil {
+		return err
+	}
+	copy(p.name[:15], filepath.Base(cfg.Path))
+
+	p.cpu = riscv.NewCPU()
+	p.cpu.PC = uint64(img.Entry)
+	p.cpu.X[2] = uint64(st.SP)
+	p.mem = riscv.Memory{Base: p.space.Base(), Size: p.space.Size(), CanExec: p.canExec}
+	cpu := p.cpu
+	p.space.OnInvalidate(func(r guestmem.Range) { cpu.Invalidate(uint64(r.Start), uint64(r.End)) })
+	return nil
+}
+
+// mapSigtramp maps one read-execute page holding "li a7, 139; ecall", the
+// code signal handlers return to (Linux uses its vDSO for this).
+func (p *Process) mapSigtramp() error {
+	g := p.space.GuestPageSize()
+	a, errno := p.space.Mmap(0, g, guestmem.ProtRead|guestmem.ProtWrite, guestmem.MapPrivate|guestmem.MapAnonymous, -1, 0)
+	if errno != 0 {
+		return fmt.Errorf("mapping the signal trampoline: %w", errno)
+	}
+	code := make([]byte, 8)
+	putU32(code, 0x08b00893)     // addi a7, zero, 139 (rt_sigreturn)
+	putU32(code[4:], 0x00000073) // ecall
+	if errno := p.space.CopyOut(a, code); errno != 0 {
+		return fmt.Errorf("writing the signal trampoline: %w", errno)
+	}
+	if errno := p.space.Mprotect(a, g, guestmem.ProtRead|guestmem.ProtExec); errno != 0 {
+		return fmt.Errorf("protecting the signal trampoline: %w", errno)
+	}
+	p.sigtramp = a
+	return nil
+}
+
+// canExec answers the CPU's question: is the page at addr executable, and
+// over what range does that answer hold.
+func (p *Process) canExec(addr uint64) (bool, uint64, uint64) {
+	m, ok := p.space.Lookup(guestmem.Addr(addr))
+	if !ok || m.Prot&guestmem.ProtExec == 0 {
+		return false, 0, 0
+	}
+	return true, uint64(m.Start), uint64(m.End)
+}
+
+// Space returns the guest address space.
+func (p *Process) Space() *guestmem.Space { return p.space }
+
+// Image returns the loaded program.
+func (p *Process) Image() *Image { return p.img }
+
+// Close releases the address space.
+func (p *Process) Close() error { return p.space.Close() }
+
+// ReserveFD marks a host descriptor as gemu's own (a log file): the guest
+// cannot close, replace or use it.
+func (p *Process) ReserveFD(fd int) { p.ownFDs[fd] = true }
+
+// Run runs the guest until it exits or a signal kills it.
+func (p *Process) Run() ExitStatus {
+	for !p.exited {
+		exit := p.cpu.Run(&p.mem, 0)
+		p.handleExit(exit)
+		if !p.exited {
+			p.deliverSignals()
+		}
+	}
+	return p.status
+}
+
+// handleExit acts on why the CPU stopped.
+func (p *Process) handleExit(e riscv.Exit) {
+	switch e.Kind {
+	case riscv.ExitEcall:
+		p.syscall()
+	case riscv.ExitEbreak:
+		p.forceSignal(sigInfo{signo: sigTRAP, code: trapBrkpt, addr: e.PC})
+	case riscv.ExitIllegal:
+		p.forceSignal(sigInfo{signo: sigILL, code: ileIllopc, addr: e.PC})
+	case riscv.ExitFetchFault, riscv.ExitLoadFault, riscv.ExitStoreFault:
+		acc := guestmem.AccessRead
+		switch e.Access {
+		case riscv.AccessWrite:
+			acc = guestmem.AccessWrite
+		case riscv.AccessFetch:
+			acc = guestmem.AccessExec
+		}
+		if e.Host {
+			f, retry := p.space.HandleFault(p.space.Base()+uintptr(e.Addr), acc)
+			if retry {
+				return
+			}
+			if f.Signal != 0 {
+				p.forceSignal(sigInfo{signo: int32(f.Signal), code: int32(f.Code), addr: uint64(f.Addr)})
+				return
+			}
+		}
+		code := segvMaperr
+		if _, ok := p.space.Lookup(guestmem.Addr(e.Addr)); ok {
+			code = segvAccerr
+		}
+		p.forceSignal(sigInfo{signo: sigSEGV, code: int32(code), addr: e.Addr})
+	case riscv.ExitMisaligned:
+		p.forceSignal(sigInfo{signo: sigBUS, code: busAdraln, addr: e.Addr})
+	case riscv.ExitStepLimit, riscv.ExitInterrupted:
+	default:
+		fmt.Fprintf(os.Stderr, "gemu: unexpected CPU exit %v\n", e)
+		p.forceSignal(sigInfo{signo: sigILL, code: ileIllopc, addr: e.PC})
+	}
+}
+
+func putU32(b []byte, v uint32) {
+	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+}
+
+func le32(b []byte) uint32 {
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
+}
