@@ -153,8 +153,7 @@ type CPU struct {
 	exitAddr   uint64
 	exitAccess Access
 
-	fenceWord uint32
-	start     time.Time
+	start time.Time
 }
 
 const (

@@ -2,7 +2,6 @@ package riscv
 
 import (
 	"math/bits"
-	"sync/atomic"
 	"unsafe"
 )
 
@@ -250,9 +249,9 @@ func (c *CPU) exec(in *Inst, pc uint64) uint8 {
 	case SRAW:
 		v = uint64(int64(int32(rs1) >> (rs2 & 31)))
 	case FENCE:
-		// Host atomics are sequentially consistent: one orders all
-		// earlier accesses before all later ones.
-		atomic.AddUint32(&c.fenceWord, 1)
+		// A full host barrier orders all earlier accesses before all
+		// later ones, whatever pred and succ ask for.
+		fence()
 		rd = 0
 	case FENCE_I:
 		// Nothing is cached across instructions yet: each fetch reads
@@ -491,7 +490,8 @@ func b2u(b bool) uint64 {
 
 // atomic executes LR, SC and the AMOs. They go to the host with
 // sync/atomic, so they are atomic with respect to every other hart
-// running on any host thread.
+// running on any host thread. They are done by the functions of
+// hostatomic_*.go so that host faults in them are recoverable.
 //
 // LR/SC is emulated the way QEMU does: LR remembers the address and the
 // value it loaded, and SC succeeds if a compare-and-swap from that value
@@ -521,32 +521,31 @@ func (c *CPU) atomic(op Op, addr, src uint64) (uint64, uint8) {
 		return 0, faultKind(acc)
 	}
 	if size == 4 {
-		w := (*uint32)(p)
 		s := uint32(src)
 		var old uint32
 		switch op {
 		case LR_W:
-			old = atomic.LoadUint32(w)
+			old = load32(p)
 			c.Res = Reservation{Valid: true, Size: 4, Addr: addr, Value: uint64(old)}
 		case SC_W:
 			c.Res.Valid = false
-			if atomic.CompareAndSwapUint32(w, uint32(c.Res.Value), s) {
+			if cas32(p, uint32(c.Res.Value), s) {
 				return 0, stopNone
 			}
 			return 1, stopNone
 		case AMOSWAP_W:
-			old = atomic.SwapUint32(w, s)
+			old = xchg32(p, s)
 		case AMOADD_W:
-			old = atomic.AddUint32(w, s) - s
-		case AMOAND_W:
-			old = atomic.AndUint32(w, s)
-		case AMOOR_W:
-			old = atomic.OrUint32(w, s)
+			old = xadd32(p, s)
 		default:
 			for {
-				old = atomic.LoadUint32(w)
+				old = load32(p)
 				var n uint32
 				switch op {
+				case AMOAND_W:
+					n = old & s
+				case AMOOR_W:
+					n = old | s
 				case AMOXOR_W:
 					n = old ^ s
 				case AMOMIN_W:
@@ -558,38 +557,37 @@ func (c *CPU) atomic(op Op, addr, src uint64) (uint64, uint8) {
 				case AMOMAXU_W:
 					n = max(old, s)
 				}
-				if atomic.CompareAndSwapUint32(w, old, n) {
+				if cas32(p, old, n) {
 					break
 				}
 			}
 		}
 		return uint64(int64(int32(old))), stopNone
 	}
-	d := (*uint64)(p)
 	var old uint64
 	switch op {
 	case LR_D:
-		old = atomic.LoadUint64(d)
+		old = load64(p)
 		c.Res = Reservation{Valid: true, Size: 8, Addr: addr, Value: old}
 	case SC_D:
 		c.Res.Valid = false
-		if atomic.CompareAndSwapUint64(d, c.Res.Value, src) {
+		if cas64(p, c.Res.Value, src) {
 			return 0, stopNone
 		}
 		return 1, stopNone
 	case AMOSWAP_D:
-		old = atomic.SwapUint64(d, src)
+		old = xchg64(p, src)
 	case AMOADD_D:
-		old = atomic.AddUint64(d, src) - src
-	case AMOAND_D:
-		old = atomic.AndUint64(d, src)
-	case AMOOR_D:
-		old = atomic.OrUint64(d, src)
+		old = xadd64(p, src)
 	default:
 		for {
-			old = atomic.LoadUint64(d)
+			old = load64(p)
 			var n uint64
 			switch op {
+			case AMOAND_D:
+				n = old & src
+			case AMOOR_D:
+				n = old | src
 			case AMOXOR_D:
 				n = old ^ src
 			case AMOMIN_D:
@@ -601,7 +599,7 @@ func (c *CPU) atomic(op Op, addr, src uint64) (uint64, uint8) {
 			case AMOMAXU_D:
 				n = max(old, src)
 			}
-			if atomic.CompareAndSwapUint64(d, old, n) {
+			if cas64(p, old, n) {
 				break
 			}
 		}

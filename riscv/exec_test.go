@@ -105,7 +105,7 @@ var intCases = []intCase{
 	{"zext.h", opR32(0x04, 4)(tRd, tRs1, 0), maxU64, 0, 0xffff},
 	{"rol", opR(0x30, 1)(tRd, tRs1, tRs2), minI64 | 1, 65, 3},
 	{"ror", opR(0x30, 5)(tRd, tRs1, tRs2), 3, 1, minI64 | 1},
-	{"rori", encI(0x600|1, tRs1, 5, tRd, 0x13) &^ (0x3f << 20) | 1<<20 | 0x18<<26, 3, 0, minI64 | 1},
+	{"rori", encI(0x600|1, tRs1, 5, tRd, 0x13)&^(0x3f<<20) | 1<<20 | 0x18<<26, 3, 0, minI64 | 1},
 	{"rolw sign-extends", opR32(0x30, 1)(tRd, tRs1, tRs2), 0x40000000, 1, 0xffffffff80000000},
 	{"rorw", opR32(0x30, 5)(tRd, tRs1, tRs2), 1, 1, 0xffffffff80000000},
 	{"roriw", encI(1, tRs1, 5, tRd, 0x1b) | 0x30<<25, 1, 0, 0xffffffff80000000},
@@ -180,10 +180,10 @@ func TestAUIPCAndJumps(t *testing.T) {
 
 func TestBranches(t *testing.T) {
 	type bc struct {
-		name     string
-		f3       uint32
-		a, b     uint64
-		taken    bool
+		name  string
+		f3    uint32
+		a, b  uint64
+		taken bool
 	}
 	for _, tc := range []bc{
 		{"beq", 0, 5, 5, true}, {"beq not", 0, 5, 6, false},
