@@ -288,7 +288,7 @@ func (s *Space) lockRange(addr Addr, length uint64, set vmFlags) unix.Errno {
 		return unix.ENOMEM
 	}
 	tmp := v.start
-	for v != nil && v.start < end {
+	for v != nil && tmp < end && v.start < end {
 		if v.start != tmp {
 			return unix.ENOMEM
 		}

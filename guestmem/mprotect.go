@@ -62,7 +62,7 @@ func (s *Space) mprotectLocked(start Addr, length uint64, prot int) unix.Errno {
 	var err unix.Errno
 	tmp := v.start
 	changed := Range{start, start}
-	for v != nil && v.start < end {
+	for v != nil && tmp < end && v.start < end {
 		if v.start != tmp {
 			err = unix.ENOMEM
 			break
