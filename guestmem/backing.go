@@ -137,6 +137,9 @@ func (s *Space) unrefBacking(b *backing) {
 	if b.refs > 0 {
 		return
 	}
+	if b.isShm {
+		return
+	}
 	if !b.anonShared {
 		delete(s.files, b.key)
 	}

@@ -228,6 +228,8 @@ func (s *Space) mapLikeLocked(v *vma, r Range, off uint64) unix.Errno {
 	switch {
 	case v.file == nil:
 		e = s.hostMapAnon(r, hp, 0)
+	case v.file.isShm:
+		e = s.hostDupShm(v, r, off)
 	case v.shared:
 		e = s.hostMmap(r, hp, unix.MAP_SHARED, v.file.fd, off)
 	default:
@@ -301,4 +303,28 @@ func (s *Space) moveLocked(v *vma, addr Addr, oldLen, newLen uint64, dst Addr, f
 	s.vmas.insert(nv)
 	s.mergeAround(nv)
 	return dst, 0
+}
+
+// hostDupShm maps the pages of v's shm segment from offset off at r. A
+// segment has no descriptor, so the host duplicates v's own mapping
+// (mremap with old size 0, which shared mappings allow) at an address of
+// its choosing, and the wanted part moves into the window.
+func (s *Space) hostDupShm(v *vma, r Range, off uint64) unix.Errno {
+	if off < v.off {
+		return unix.EINVAL
+	}
+	head := off - v.off
+	span := head + r.Len()
+	tmp, e := hostMremap(s.hostAddr(v.start), 0, span, unix.MREMAP_MAYMOVE, 0)
+	if e != 0 {
+		return e
+	}
+	if _, e := hostMremap(tmp+uintptr(head), r.Len(), r.Len(), unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED, s.hostAddr(r.Start)); e != 0 {
+		hostMunmapOutside(tmp, span)
+		return e
+	}
+	if head > 0 {
+		hostMunmapOutside(tmp, head)
+	}
+	return s.hostProtect(r, hostProt(v.prot))
 }

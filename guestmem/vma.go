@@ -52,6 +52,12 @@ type backing struct {
 	// writable is true when fd was opened for writing (VM_MAYWRITE for
 	// shared mappings).
 	writable bool
+	// isShm marks a SysV shm attachment (fd is -1 then): shmID is the
+	// host segment, shmSize its size in bytes. Each attachment has its
+	// own backing, as each has its own file in Linux.
+	isShm   bool
+	shmID   int
+	shmSize uint64
 	// refs counts the vmas that point here. Guarded by Space.mu.
 	refs int
 	// key is this backing's key in Space.files ("" for private ones).
