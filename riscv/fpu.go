@@ -211,16 +211,32 @@ func unpack64(v float64) (neg bool, sig uint64, exp int) {
 	return neg, sig | 1<<52, e - 1075
 }
 
-// roundHiErr rounds the exact value hi*2^scale + err*2^scale to f, where hi
-// is a finite nonzero float64 (normally the round-to-nearest result) and
-// errSign the sign of err, |err| at most half an ulp of hi.
-func roundHiErr(f *ffmt, hi float64, errSign int, scale int, rm uint8) (uint64, uint32) {
+// roundHiErr rounds the exact value (hi + err) * 2^scale to f, where hi is
+// a finite nonzero float64 (the round-to-nearest result of the operation)
+// and |err| is at most half an ulp of hi. If errExact, err is the exact
+// residual; otherwise only its sign is meaningful, which is enough when
+// the exact value cannot be a midpoint (quotients and square roots never
+// are).
+func roundHiErr(f *ffmt, hi, err float64, errExact bool, scale int, rm uint8) (uint64, uint32) {
 	neg, sig, exp := unpack64(hi)
+	// Work in quarter ulps of hi: exact = (sig*4 + e) * 2^(exp-2), where
+	// e is an integer in [-2, 2] or lies strictly between two of them.
 	sig <<= 2
 	exp -= 2
-	sticky := errSign != 0
-	if sticky && (errSign < 0) != neg { // |exact| < |hi|
-		sig--
+	sticky := false
+	if err != 0 {
+		units := math.Ldexp(err, -exp)
+		if neg {
+			units = -units
+		}
+		if errExact && units == math.Trunc(units) {
+			sig = uint64(int64(sig) + int64(units))
+		} else {
+			sticky = true
+			if units < 0 { // |exact| < |hi|
+				sig--
+			}
+		}
 	}
 	return round(f, neg, sig, exp+scale, sticky, rm)
 }
@@ -304,7 +320,7 @@ func fadd(f *ffmt, ab, bb uint64, sub bool, rm uint8) (uint64, uint32) {
 		x := new(big.Float).SetPrec(2200).Add(bigOf(a), bigOf(b))
 		return bigRound(f, x, false, rm)
 	}
-	return roundHiErr(f, s, signOf(twoSumErr(a, b, s)), 0, rm)
+	return roundHiErr(f, s, twoSumErr(a, b, s), true, 0, rm)
 }
 
 const tinyLimit = 0x1p-960
@@ -330,7 +346,7 @@ func fmul(f *ffmt, ab, bb uint64, rm uint8) (uint64, uint32) {
 		x := new(big.Float).SetPrec(128).Mul(bigOf(a), bigOf(b))
 		return bigRound(f, x, false, rm)
 	}
-	return roundHiErr(f, p, signOf(math.FMA(a, b, -p)), 0, rm)
+	return roundHiErr(f, p, math.FMA(a, b, -p), true, 0, rm)
 }
 
 // fdiv computes a/b in format f.
@@ -357,7 +373,7 @@ func fdiv(f *ffmt, ab, bb uint64, rm uint8) (uint64, uint32) {
 		return bigRound(f, x, x.Acc() != big.Exact, rm)
 	}
 	r := math.FMA(-q, b, a) // a - q*b, exact
-	return roundHiErr(f, q, signOf(r)*signOf(b), 0, rm)
+	return roundHiErr(f, q, float64(signOf(r)*signOf(b)), false, 0, rm)
 }
 
 // fsqrt computes the square root of a in format f.
@@ -380,7 +396,7 @@ func fsqrt(f *ffmt, ab uint64, rm uint8) (uint64, uint32) {
 		scale = -128
 	}
 	r := math.Sqrt(a)
-	return roundHiErr(f, r, signOf(math.FMA(-r, r, a)), scale, rm)
+	return roundHiErr(f, r, math.FMA(-r, r, a), false, scale, rm)
 }
 
 // ffma computes (±a*b) ± c in format f with a single rounding.
@@ -425,7 +441,7 @@ func ffma(f *ffmt, ab, bb, cb uint64, negProd, negC bool, rm uint8) (uint64, uin
 			return zeroSum(f, false, pNeg, c == 0, math.Signbit(c), rm), 0
 		}
 		if !math.IsInf(s, 0) {
-			return roundHiErr(f, s, signOf(twoSumErr(p, c, s)), 0, rm)
+			return roundHiErr(f, s, twoSumErr(p, c, s), true, 0, rm)
 		}
 	}
 	x := new(big.Float).SetPrec(128).Mul(bigOf(a), bigOf(b))
