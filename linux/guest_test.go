@@ -66,7 +66,7 @@ func guestProgram(t testing.TB, name, mode string) string {
 		args = append(args, "-static")
 	case "dynamic":
 	case "static-pie":
-		args = append(args, "-static-pie", "-fPIE", "-nostdlib", "-ffreestanding")
+		args = append(args, "-static-pie", "-fPIE", "-nostdlib", "-ffreestanding", "-Wl,--no-dynamic-linker")
 	default:
 		t.Fatalf("unknown build mode %q", mode)
 	}

@@ -366,8 +366,10 @@ func mapSegment(sp *guestmem.Space, e *elfFile, p *elf.Prog, bias, prevEnd guest
 			fileMapEnd = start
 		}
 		if memEnd > fileEnd && fileMapEnd > fileEnd {
-			// Zero the bss part of the last file page.
-			if err := zeroGuest(sp, guestmem.Addr(fileEnd), min(fileMapEnd, memEnd)-fileEnd, prot, g); err != nil {
+			// Linux (padzero): zero the last file page from the end
+			// of the file data to the end of the page, not only to
+			// p_memsz; ld.so's early allocator uses that tail.
+			if err := zeroGuest(sp, guestmem.Addr(fileEnd), fileMapEnd-fileEnd, prot, g); err != nil {
 				return 0, 0, fmt.Errorf("%s: clearing bss at %#x: %w", e.path, fileEnd, err)
 			}
 		}

@@ -198,6 +198,9 @@ func (p *Process) Run() ExitStatus {
 
 // handleExit acts on why the CPU stopped.
 func (p *Process) handleExit(e riscv.Exit) {
+	if os.Getenv("GEMU_DEBUG_EXIT") != "" && e.Kind != riscv.ExitEcall {
+		fmt.Fprintf(os.Stderr, "exit: %v host=%v\n", e, e.Host)
+	}
 	switch e.Kind {
 	case riscv.ExitEcall:
 		p.syscall()

@@ -12,7 +12,7 @@ for src in "$here"/*.c; do
 	name=$(basename "$src" .c)
 	case $name in
 	nolibc)
-		$cc -O2 -static-pie -fPIE -nostdlib -ffreestanding -o "$out/$name.static-pie" "$src"
+		$cc -O2 -static-pie -fPIE -nostdlib -ffreestanding -Wl,--no-dynamic-linker -o "$out/$name.static-pie" "$src"
 		;;
 	memconf)
 		${NATIVE_CC:-cc} -O1 -Wall -o "$out/$name.native" "$src"

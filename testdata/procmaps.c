@@ -67,7 +67,10 @@ int main(int argc, char **argv)
 	static int data = 1;
 	show("data", &data);
 
-	char *m = mmap(NULL, 5 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	/* Guard pages on both sides keep the mapping from merging with
+	 * whatever the emulator or kernel put next to it. */
+	char *guard = mmap(NULL, 7 * pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *m = mmap(guard + pg, 5 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	show("anon", m);
 	mprotect(m + pg, pg, PROT_READ);
 	mprotect(m + 3 * pg, pg, PROT_NONE);
@@ -78,7 +81,7 @@ int main(int argc, char **argv)
 	show("anon+4", m + 4 * pg);
 	munmap(m + 2 * pg, pg);
 	show("after munmap", m + 2 * pg);
-	munmap(m, 5 * pg);
+	munmap(guard, 7 * pg);
 
 	int fd = open("/proc/self/exe", O_RDONLY);
 	char magic[4] = {0};
