@@ -139,7 +139,7 @@ static int makefile(long n, int flags)
 	return fd;
 }
 
-static sigjmp_buf jb;
+static sigjmp_buf jb, section_jb;
 static volatile int expect_fault;
 
 static void on_fault(int sig, siginfo_t *si, void *uc)
@@ -147,9 +147,9 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
 	(void)uc;
 	char *a = si->si_addr;
 	if (!expect_fault) {
-		static const char msg[] = "unexpected fault\n";
-		write(1, msg, sizeof msg - 1);
-		_exit(99);
+		/* Report and give up on the current section only. */
+		printf("  unexpected fault: sig=%d code=%d at %s; section abandoned\n", sig, si->si_code, where(a));
+		siglongjmp(section_jb, 1);
 	}
 	printf("  fault: sig=%s code=%d at %s\n", sig == SIGSEGV ? "SIGSEGV" : "SIGBUS", si->si_code, where(a));
 	siglongjmp(jb, 1);
@@ -215,8 +215,10 @@ static void test_mmap(void)
 	mres("noreplace straddling", mmap(P(29), 2 * pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0));
 	mres("noreplace unaligned", mmap(P(33) + 5, pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0));
 	mres("hint in hole", mmap(P(32), pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+	/* Where a refused hint lands depends on the whole layout; only say
+	 * that it was not taken. */
 	void *h = mmap(P(10), pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	mres("hint over mapping", h);
+	printf("%-44s %s\n", "hint over mapping", h == MAP_FAILED ? ename(errno) : h == P(10) ? "taken" : "elsewhere");
 	munmap(h, pg);
 	h = mmap(P(33) + 100, pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	mres("hint unaligned, page free", h);
@@ -531,13 +533,15 @@ int main(void)
 	sigaction(SIGSEGV, &sa, NULL);
 	sigaction(SIGBUS, &sa, NULL);
 
-	test_mmap();
-	test_munmap();
-	test_mprotect();
-	test_mremap();
-	test_msync_madvise();
-	test_mincore_mlock();
-	test_brk();
+	void (*sections[])(void) = {
+		test_mmap, test_munmap, test_mprotect, test_mremap,
+		test_msync_madvise, test_mincore_mlock, test_brk,
+	};
+	for (unsigned i = 0; i < sizeof sections / sizeof sections[0]; i++) {
+		expect_fault = 0;
+		if (sigsetjmp(section_jb, 1) == 0)
+			sections[i]();
+	}
 
 	for (int i = 0; i < nfile; i++) {
 		char path[64];

@@ -304,4 +304,3 @@ func dieOfSignal(sig int) {
 	// ignored ends like the shell would report it.
 	os.Exit(128 + sig)
 }
-

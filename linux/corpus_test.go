@@ -1,0 +1,193 @@
+package linux
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The corpus test runs every guest program of ../testdata under
+// qemu-riscv64 and under gemu (the built gemu-riscv64 command) and requires
+// the same stdout and the same exit status (code, or killing signal).
+
+// corpus lists the programs and the arguments they are run with.
+var corpus = []struct {
+	name string
+	args []string
+}{
+	{"hello", nil},
+	{"args", []string{"one", "two words", ""}},
+	{"malloc", nil},
+	{"fileio", nil},
+	{"mmapfile", nil},
+	{"procmaps", []string{"x", "last arg"}},
+	{"segv", nil},
+	{"sigbus", nil},
+	{"jit", nil},
+	{"proc", nil},
+	{"signals", nil},
+}
+
+var (
+	gemuOnce sync.Once
+	gemuBin  string
+	gemuErr  error
+)
+
+// gemuCommand builds cmd/gemu-riscv64 once per test run.
+func gemuCommand(t *testing.T) string {
+	t.Helper()
+	gemuOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "gemu-bin-")
+		if err != nil {
+			gemuErr = err
+			return
+		}
+		gemuBin = filepath.Join(dir, "gemu-riscv64")
+		cmd := exec.Command("go", "build", "-o", gemuBin, "gemu.dev/gemu/cmd/gemu-riscv64")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			gemuErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if gemuErr != nil {
+		t.Fatalf("building gemu-riscv64: %v", gemuErr)
+	}
+	return gemuBin
+}
+
+// result is what a run produced.
+type result struct {
+	stdout []byte
+	status string // "exit N" or "signal NAME"
+}
+
+func run(t *testing.T, timeout time.Duration, name string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(name, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	cmd.Env = append(os.Environ(), "GEMU_TEST_VAR=corpus")
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-time.After(timeout):
+		cmd.Process.Kill()
+		<-done
+		t.Fatalf("%s %q: timed out after %v; stderr:\n%s", name, args, timeout, stderr.Bytes())
+	}
+	r := result{stdout: stdout.Bytes(), status: "exit 0"}
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		ws := ee.Sys().(syscall.WaitStatus)
+		if ws.Signaled() {
+			r.status = "signal " + ws.Signal().String()
+		} else {
+			r.status = fmt.Sprintf("exit %d", ws.ExitStatus())
+		}
+	} else if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	if stderr.Len() > 0 {
+		t.Logf("%s stderr:\n%s", filepath.Base(name), stderr.Bytes())
+	}
+	return r
+}
+
+func TestCorpusAgainstQemu(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("gemu runs on Linux hosts only")
+	}
+	qemu := needTool(t, "qemu-riscv64")
+	needTool(t, crossCC)
+	gemu := gemuCommand(t)
+	root := sysroot()
+	for _, c := range corpus {
+		for _, mode := range []string{"static", "dynamic"} {
+			t.Run(c.name+"/"+mode, func(t *testing.T) {
+				t.Parallel()
+				bin := guestProgram(t, c.name, mode)
+				want := run(t, 2*time.Minute, qemu, append([]string{"-L", root, bin}, c.args...)...)
+				got := run(t, 2*time.Minute, gemu, append([]string{"-L", root, bin}, c.args...)...)
+				compare(t, "qemu-riscv64", want, got)
+			})
+		}
+	}
+	t.Run("nolibc/static-pie", func(t *testing.T) {
+		bin := guestProgram(t, "nolibc", "static-pie")
+		want := run(t, time.Minute, qemu, bin, "a", "b")
+		got := run(t, time.Minute, gemu, bin, "a", "b")
+		compare(t, "qemu-riscv64", want, got)
+	})
+}
+
+func compare(t *testing.T, peer string, want, got result) {
+	t.Helper()
+	if want.status != got.status {
+		t.Errorf("exit status: %s gives %q, gemu %q", peer, want.status, got.status)
+	}
+	if !bytes.Equal(want.stdout, got.stdout) {
+		t.Errorf("stdout differs from %s's:\n%s", peer, lineDiff(string(want.stdout), string(got.stdout)))
+	}
+}
+
+// lineDiff shows the differing middle of two outputs: the common leading
+// and trailing lines are cut, and at most 30 lines of each side are shown.
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	pre := 0
+	for pre < len(w) && pre < len(g) && w[pre] == g[pre] {
+		pre++
+	}
+	suf := 0
+	for suf < len(w)-pre && suf < len(g)-pre && w[len(w)-1-suf] == g[len(g)-1-suf] {
+		suf++
+	}
+	var b strings.Builder
+	side := func(label string, lines []string) {
+		fmt.Fprintf(&b, "%s (from line %d, %d lines):\n", label, pre+1, len(lines))
+		for i, l := range lines {
+			if i == 30 {
+				b.WriteString("  ...\n")
+				break
+			}
+			fmt.Fprintf(&b, "  %s\n", l)
+		}
+	}
+	side("want", w[pre:len(w)-suf])
+	side("got", g[pre:len(g)-suf])
+	return b.String()
+}
+
+// TestMemoryConformance runs testdata/memconf.c natively (the host kernel
+// is the oracle) and under gemu at G = 4 KiB, and requires identical output.
+func TestMemoryConformance(t *testing.T) {
+	if os.Getpagesize() != 4096 {
+		t.Skip("the native oracle needs a 4 KiB-page host")
+	}
+	cc := needTool(t, "cc")
+	needTool(t, crossCC)
+	gemu := gemuCommand(t)
+	src, _ := filepath.Abs(filepath.Join("..", "testdata", "memconf.c"))
+	native := filepath.Join(t.TempDir(), "memconf.native")
+	if out, err := exec.Command(cc, "-O1", "-o", native, src).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", cc, err, out)
+	}
+	guest := guestProgram(t, "memconf", "static")
+	want := run(t, time.Minute, native)
+	got := run(t, 2*time.Minute, gemu, "-page-size", "4096", guest)
+	compare(t, "the native kernel", want, got)
+}
