@@ -147,7 +147,11 @@ type CPU struct {
 	// fault can be attributed to the fetch; cur is the instruction being
 	// executed otherwise.
 	stage uint8
-	cur   Inst
+	cur   *Inst
+
+	// icache holds decoded instructions, direct-mapped by PC; an entry
+	// is used only if its instruction word equals the one fetched.
+	icache *[icacheSize]icacheEntry
 
 	// exitAddr and exitAccess detail a fault or misaligned exit.
 	exitAddr   uint64
@@ -161,6 +165,13 @@ const (
 	attnInterrupt  = 1 << 1
 )
 
+const icacheSize = 1 << 12
+
+type icacheEntry struct {
+	pc uint64
+	in Inst
+}
+
 const (
 	stageExec  = 0
 	stageFetch = 1
@@ -168,7 +179,7 @@ const (
 
 // NewCPU returns a CPU with zeroed state.
 func NewCPU() *CPU {
-	return &CPU{start: time.Now()}
+	return &CPU{start: time.Now(), icache: new([icacheSize]icacheEntry)}
 }
 
 // Invalidate tells the CPU that the mappings of guest range [lo,hi) changed
@@ -198,6 +209,9 @@ func (c *CPU) Run(mem *Memory, maxSteps uint64) (exit Exit) {
 	// field rather than converting a uintptr expression.
 	c.base = *(*unsafe.Pointer)(unsafe.Pointer(&mem.Base))
 	c.size = mem.Size
+	if c.icache == nil {
+		c.icache = new([icacheSize]icacheEntry)
+	}
 	old := debug.SetPanicOnFault(true)
 	defer debug.SetPanicOnFault(old)
 	defer func() {

@@ -27,15 +27,31 @@ func (c *CPU) run(maxSteps uint64) Exit {
 		}
 		pc := c.PC
 		c.stage = stageFetch
-		w, fe := c.fetch(pc)
-		if fe != nil {
-			return *fe
+		var w uint32
+		if pc >= c.execLo && pc+4 <= c.execHi && pc&1 == 0 {
+			// Fast path: the whole word is in the cached executable
+			// range (a compressed instruction uses the low half).
+			w = *(*uint32)(unsafe.Add(c.base, pc))
+			if w&3 != 3 {
+				w &= 0xffff
+			}
+		} else {
+			var fe *Exit
+			if w, fe = c.fetch(pc); fe != nil {
+				return *fe
+			}
 		}
 		c.stage = stageExec
-		c.cur = Decode(w)
-		if k := c.exec(&c.cur, pc); k != stopNone {
+		// Decoded instructions are cached by PC and checked against the
+		// word just fetched, so modified code is decoded afresh.
+		e := &c.icache[pc>>1&(icacheSize-1)]
+		if e.pc != pc || e.in.Raw != w || e.in.Len == 0 {
+			e.pc, e.in = pc, Decode(w)
+		}
+		c.cur = &e.in
+		if k := c.exec(&e.in, pc); k != stopNone {
 			return Exit{Kind: ExitKind(k), PC: pc, Addr: c.exitAddr, Access: c.exitAccess,
-				Inst: c.cur.Raw, Len: c.cur.Len}
+				Inst: e.in.Raw, Len: e.in.Len}
 		}
 		steps++
 		c.Instret++
