@@ -72,7 +72,7 @@ value() {
 }
 
 ratio() {
-	awk -v a="$1" -v b="$2" 'BEGIN { if (a == "NA" || b == "NA" || b + 0 == 0) print "NA"; else printf "%.2f\n", a / b }'
+	awk -v a="$1" -v b="$2" 'BEGIN { if (a == "NA" || b == "NA" || b + 0 == 0) print "NA"; else printf "%.3g\n", a / b }'
 }
 
 for c in $(awk '$1 == "CASE" { print $2 }' "$work/mem.native.out"); do

@@ -32,6 +32,9 @@ type Config struct {
 	// PageLog, if set, receives the loader's and the address space's
 	// page-level decisions (-d page).
 	PageLog func(format string, args ...any)
+	// SignalLog, if set, receives the CPU's exceptions and the guest
+	// signals delivered (-d signal).
+	SignalLog func(format string, args ...any)
 }
 
 // ExitStatus is how the guest ended: with an exit code, or killed by a
@@ -198,8 +201,8 @@ func (p *Process) Run() ExitStatus {
 
 // handleExit acts on why the CPU stopped.
 func (p *Process) handleExit(e riscv.Exit) {
-	if os.Getenv("GEMU_DEBUG_EXIT") != "" && e.Kind != riscv.ExitEcall {
-		fmt.Fprintf(os.Stderr, "exit: %v host=%v\n", e, e.Host)
+	if p.cfg.SignalLog != nil && e.Kind != riscv.ExitEcall && e.Kind != riscv.ExitStepLimit && e.Kind != riscv.ExitInterrupted {
+		p.cfg.SignalLog("cpu: %v (host fault: %v)", e, e.Host)
 	}
 	switch e.Kind {
 	case riscv.ExitEcall:

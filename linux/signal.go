@@ -99,6 +99,9 @@ func (p *Process) deliverSignals() {
 func (p *Process) deliver(info sigInfo) {
 	sig := int(info.signo)
 	act := p.sig.actions[sig]
+	if p.cfg.SignalLog != nil {
+		p.cfg.SignalLog("signal %d code %d addr %#x: handler %#x flags %#x", sig, info.code, info.addr, act.handler, act.flags)
+	}
 	switch {
 	case act.handler == sigIGN:
 		return

@@ -92,7 +92,7 @@ var envOptions = []struct{ flag, env, help string }{
 	{"p", "GEMU_PAGESIZE", "size: the host page granularity to use (default: the real host page size)"},
 	{"page-size", "GEMU_GUEST_PAGESIZE", "size: the guest page size, AT_PAGESZ (default 4k)"},
 	{"strace", "GEMU_STRACE", "log system calls on stderr"},
-	{"d", "GEMU_LOG", "items: debug log; 'page' logs page-level decisions"},
+	{"d", "GEMU_LOG", "items: debug log, comma-separated: 'page' (loader and page-level decisions), 'signal' (CPU exceptions and guest signals)"},
 	{"D", "GEMU_LOG_FILENAME", "file: write the debug log to file instead of stderr"},
 }
 
@@ -251,8 +251,12 @@ func main() {
 			cfg.PageLog = func(format string, args ...any) {
 				fmt.Fprintf(logw, format+"\n", args...)
 			}
+		case "signal":
+			cfg.SignalLog = func(format string, args ...any) {
+				fmt.Fprintf(logw, format+"\n", args...)
+			}
 		default:
-			fmt.Fprintf(os.Stderr, "gemu-riscv64: unknown -d item %q (known: page)\n", item)
+			fmt.Fprintf(os.Stderr, "gemu-riscv64: unknown -d item %q (known: page, signal)\n", item)
 			os.Exit(1)
 		}
 	}
