@@ -33,6 +33,8 @@ var corpus = []struct {
 	{"segv", nil},
 	{"sigbus", nil},
 	{"jit", nil},
+	{"traps", nil},
+	{"alarm", nil},
 	{"proc", nil},
 	{"signals", nil},
 }

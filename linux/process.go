@@ -5,6 +5,9 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"sync/atomic"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -70,6 +73,14 @@ type Process struct {
 	// signal handlers return to.
 	sigtramp guestmem.Addr
 	sig      signalState
+	// hostPending collects forwarded host signals (bit sig-1); written
+	// by the forwarding goroutine, drained by the run loop.
+	hostPending atomic.Uint64
+	// hostWake is poked when a host signal arrives (rt_sigsuspend waits
+	// on it).
+	hostWake chan struct{}
+	// guestTID is the host thread running the guest, while Run runs.
+	guestTID atomic.Int64
 
 	// exited is set by exit and by a fatal signal; status says how.
 	exited bool
@@ -95,7 +106,7 @@ func NewProcess(cfg Config) (*Process, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the guest address space: %w", err)
 	}
-	p := &Process{cfg: cfg, space: sp, pid: unix.Getpid(), rlimits: map[int][2]uint64{}, ownFDs: map[int]bool{}}
+	p := &Process{cfg: cfg, space: sp, pid: unix.Getpid(), rlimits: map[int][2]uint64{}, ownFDs: map[int]bool{}, hostWake: make(chan struct{}, 1)}
 	if err := p.setup(); err != nil {
 		sp.Close()
 		return nil, err
@@ -189,10 +200,22 @@ func (p *Process) ReserveFD(fd int) { p.ownFDs[fd] = true }
 
 // Run runs the guest until it exits or a signal kills it.
 func (p *Process) Run() ExitStatus {
+	// Guest code runs on this thread, which does not take the Go
+	// runtime's preemption signal (SIGURG): it would interrupt the
+	// guest's blocking system calls with EINTR.
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	urg := uint64(1) << (unix.SIGURG - 1)
+	var old uint64
+	unix.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_BLOCK, uintptr(unsafe.Pointer(&urg)), uintptr(unsafe.Pointer(&old)), 8, 0, 0)
+	defer unix.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&old)), 0, 8, 0, 0)
+	p.guestTID.Store(int64(unix.Gettid()))
+	defer p.guestTID.Store(0)
 	for !p.exited {
 		exit := p.cpu.Run(&p.mem, 0)
 		p.handleExit(exit)
 		if !p.exited {
+			p.takeHostSignals()
 			p.deliverSignals()
 		}
 	}

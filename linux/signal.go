@@ -32,6 +32,10 @@ type signalState struct {
 	// altSP, altSize and altDisabled describe the alternate stack.
 	altSP, altSize uint64
 	altDisabled    bool
+	// inSuspend is set while rt_sigsuspend delivers: the next frame saves
+	// suspendMask, the mask from before the call, instead of the current.
+	inSuspend   bool
+	suspendMask uint64
 }
 
 func sigBit(sig int) uint64 { return 1 << (sig - 1) }
@@ -169,7 +173,11 @@ func (p *Process) setupFrame(info sigInfo, act sigAction) unix.Errno {
 	put64(uc[ucStackOffset:], p.sig.altSP)
 	put64(uc[ucStackOffset+8:], p.altStackFlags(c.X[2]))
 	put64(uc[ucStackOffset+16:], p.sig.altSize)
-	put64(uc[ucSigmaskOffset:], p.sig.mask)
+	saved := p.sig.mask
+	if p.sig.inSuspend {
+		saved, p.sig.inSuspend = p.sig.suspendMask, false
+	}
+	put64(uc[ucSigmaskOffset:], saved)
 	mc := uc[ucMcontextOffset:]
 	put64(mc[0:], c.PC)
 	for i := 1; i < 32; i++ {

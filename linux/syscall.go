@@ -86,6 +86,8 @@ func init() {
 		sysFutex:            {"futex", sysFutexImpl},
 		sysSetRobustList:    {"set_robust_list", sysZero},
 		sysNanosleep:        {"nanosleep", sysNanosleepImpl},
+		sysGetitimer:        {"getitimer", sysGetitimerImpl},
+		sysSetitimer:        {"setitimer", sysSetitimerImpl},
 		sysClockGettime:     {"clock_gettime", sysClockGettimeImpl},
 		sysClockGetres:      {"clock_getres", sysClockGetresImpl},
 		sysClockNanosleep:   {"clock_nanosleep", sysClockNanosleepImpl},
@@ -100,6 +102,7 @@ func init() {
 		sysRtSigprocmask:    {"rt_sigprocmask", sysRtSigprocmaskImpl},
 		sysRtSigpending:     {"rt_sigpending", sysRtSigpendingImpl},
 		sysRtSigreturn:      {"rt_sigreturn", sysRtSigreturnImpl},
+		sysRtSigsuspend:     {"rt_sigsuspend", sysRtSigsuspendImpl},
 		sysTimes:            {"times", sysTimesImpl},
 		sysSetpgid:          {"setpgid", sysSetpgidImpl},
 		sysGetpgid:          {"getpgid", sysGetpgidImpl},
@@ -175,11 +178,8 @@ func (r cpuRegs) SetReg(n int, v uint64) {
 func (p *Process) syscall() {
 	pc := p.cpu.PC
 	p.cpu.PC = pc + 4
-	if p.Dispatch(cpuRegs{&p.cpu.X}) {
-		// The handler set PC itself (rt_sigreturn); undo the advance
-		// only if it did not move it.
-		return
-	}
+	// rt_sigreturn sets PC itself, after this advance.
+	p.Dispatch(cpuRegs{&p.cpu.X})
 }
 
 // Dispatch runs the system call described by regs (number in a7,
@@ -207,6 +207,9 @@ func (p *Process) Dispatch(regs Regs) bool {
 	}
 	if errno == errKeepRegs {
 		return true
+	}
+	if errno == unix.EINTR {
+		p.awaitHostSignal()
 	}
 	if errno != 0 {
 		ret = uint64(-int64(errno))

@@ -90,12 +90,8 @@ func sysClockNanosleepImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 	if errno != 0 {
 		return 0, errno
 	}
-	// clock_nanosleep returns the error number rather than setting errno.
-	r, _, _ := unix.Syscall6(unix.SYS_CLOCK_NANOSLEEP, uintptr(a[0]), uintptr(a[1]), req, rem, 0, 0)
-	if r != 0 {
-		return 0, unix.Errno(-int64(r))
-	}
-	return 0, 0
+	_, _, e := unix.Syscall6(unix.SYS_CLOCK_NANOSLEEP, uintptr(a[0]), uintptr(a[1]), req, rem, 0, 0)
+	return 0, e
 }
 
 func sysTimesImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {

@@ -269,6 +269,7 @@ func main() {
 	if logFD >= 0 {
 		p.ReserveFD(logFD)
 	}
+	p.ForwardHostSignals()
 	st := p.Run()
 	if st.Signal != 0 {
 		dieOfSignal(st.Signal)

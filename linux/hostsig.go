@@ -1,0 +1,154 @@
+package linux
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+
+	"gemu.dev/gemu/guestmem"
+)
+
+// forwardedSignals are the asynchronous host signals passed on to the
+// guest. The numbers are the same for riscv64 and the hosts.
+var forwardedSignals = []os.Signal{
+	syscall.SIGHUP, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGTERM,
+	syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGALRM, syscall.SIGWINCH,
+	syscall.SIGCHLD, syscall.SIGVTALRM, syscall.SIGPROF, syscall.SIGXCPU,
+}
+
+// kickSignal interrupts the guest thread's blocking host system call. The
+// Go runtime handles a real-time signal that nobody asked for by ignoring
+// it, and its handler does not restart nanosleep, ppoll or pselect.
+const kickSignal = unix.Signal(40)
+
+// ForwardHostSignals makes the asynchronous signals that gemu receives
+// (SIGINT from the terminal, SIGALRM from the guest's own timer, ...)
+// signals of the guest: the CPU is interrupted at the next instruction
+// boundary and the guest's action runs, its default one included.
+func (p *Process) ForwardHostSignals() {
+	ch := make(chan os.Signal, 16)
+	signal.Notify(ch, forwardedSignals...)
+	go func() {
+		for s := range ch {
+			n := int(s.(syscall.Signal))
+			for {
+				old := p.hostPending.Load()
+				if p.hostPending.CompareAndSwap(old, old|sigBit(n)) {
+					break
+				}
+			}
+			p.cpu.Interrupt()
+			select {
+			case p.hostWake <- struct{}{}:
+			default:
+			}
+			// The host signal may have been taken by another thread
+			// while the guest thread sleeps in a host system call;
+			// kick it out with EINTR.
+			if tid := p.guestTID.Load(); tid != 0 {
+				unix.Tgkill(p.pid, int(tid), kickSignal)
+			}
+		}
+	}()
+}
+
+// waitForSignal blocks until a signal is deliverable under the current
+// mask.
+func (p *Process) waitForSignal() {
+	for {
+		p.takeHostSignals()
+		if p.sig.pending&^p.sig.mask != 0 {
+			return
+		}
+		<-p.hostWake
+	}
+}
+
+// sysRtSigsuspendImpl replaces the mask, waits for a signal that runs a
+// handler (or kills), and returns EINTR; the handler's frame saves the
+// original mask, so rt_sigreturn restores it.
+func sysRtSigsuspendImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
+	if a[1] != 8 {
+		return 0, unix.EINVAL
+	}
+	var b [8]byte
+	if errno := p.copyIn(b[:], a[0]); errno != 0 {
+		return 0, errno
+	}
+	old := p.sig.mask
+	p.sig.mask = le64(b[:]) &^ unblockable
+	eintr := unix.EINTR
+	p.cpu.X[10] = -uint64(eintr)
+	p.waitForSignal()
+	p.sig.suspendMask, p.sig.inSuspend = old, true
+	p.deliverSignals()
+	if p.sig.inSuspend {
+		// Nothing ran a handler (all ignored): Linux would keep
+		// waiting; gemu returns EINTR with the mask restored.
+		p.sig.inSuspend = false
+		p.sig.mask = old
+	}
+	return 0, errKeepRegs
+}
+
+// awaitHostSignal is called when a host system call returned EINTR: the
+// host signal that interrupted it is on its way from the Go runtime to the
+// forwarding goroutine. Waiting for it (briefly) lets the guest's handler
+// run before the guest sees EINTR, as on Linux.
+func (p *Process) awaitHostSignal() {
+	if p.hostPending.Load() != 0 || p.hostWake == nil {
+		return
+	}
+	select {
+	case <-p.hostWake:
+	case <-time.After(20 * time.Millisecond):
+	}
+}
+
+// takeHostSignals moves the forwarded host signals into the guest's
+// pending set.
+func (p *Process) takeHostSignals() {
+	set := p.hostPending.Swap(0)
+	for sig := 1; set != 0; sig++ {
+		if set&1 != 0 {
+			p.queueSignal(sigInfo{signo: int32(sig), code: siUser})
+		}
+		set >>= 1
+	}
+}
+
+// The interval timers run on the host (struct itimerval is four 64-bit
+// words everywhere); their SIGALRM, SIGVTALRM and SIGPROF are forwarded.
+
+func sysGetitimerImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
+	b, errno := p.space.Slice(guestmem.Addr(a[1]), 32, guestmem.AccessWrite)
+	if errno != 0 {
+		return 0, errno
+	}
+	_, _, e := unix.Syscall(unix.SYS_GETITIMER, uintptr(a[0]), uintptr(unsafe.Pointer(&b[0])), 0)
+	return 0, e
+}
+
+func sysSetitimerImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
+	var newp, oldp uintptr
+	if a[1] != 0 {
+		b, errno := p.space.Slice(guestmem.Addr(a[1]), 32, guestmem.AccessRead)
+		if errno != 0 {
+			return 0, errno
+		}
+		newp = uintptr(unsafe.Pointer(&b[0]))
+	}
+	if a[2] != 0 {
+		b, errno := p.space.Slice(guestmem.Addr(a[2]), 32, guestmem.AccessWrite)
+		if errno != 0 {
+			return 0, errno
+		}
+		oldp = uintptr(unsafe.Pointer(&b[0]))
+	}
+	_, _, e := unix.Syscall(unix.SYS_SETITIMER, uintptr(a[0]), newp, oldp)
+	return 0, e
+}
