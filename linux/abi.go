@@ -96,6 +96,10 @@ const (
 	sysGetegid          = 177
 	sysGettid           = 178
 	sysSysinfo          = 179
+	sysShmget           = 194
+	sysShmctl           = 195
+	sysShmat            = 196
+	sysShmdt            = 197
 	sysBrk              = 214
 	sysMunmap           = 215
 	sysMremap           = 216

@@ -35,6 +35,7 @@ var corpus = []struct {
 	{"jit", nil},
 	{"traps", nil},
 	{"alarm", nil},
+	{"shm", nil},
 	{"proc", nil},
 	{"signals", nil},
 }

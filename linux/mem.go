@@ -1,6 +1,8 @@
 package linux
 
 import (
+	"unsafe"
+
 	"golang.org/x/sys/unix"
 
 	"gemu.dev/gemu/guestmem"
@@ -90,4 +92,50 @@ func sysFlushIcacheImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 	}
 	p.cpu.Invalidate(0, p.space.Size())
 	return 0, 0
+}
+
+// SysV shared memory. struct shmid64_ds has the same layout on riscv64 and
+// the hosts, so it is copied as it is.
+
+const (
+	ipcRmid = 0
+	ipcSet  = 1
+	ipcStat = 2
+	ipc64   = 0x100
+)
+
+func sysShmgetImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
+	id, errno := p.space.Shmget(int32(a[0]), a[1], int(int32(a[2])))
+	return uint64(id), errno
+}
+
+func sysShmctlImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
+	id, cmd := int(int32(a[0])), int(int32(a[1]))&^ipc64
+	var ds guestmem.ShmidDS
+	raw := unsafe.Slice((*byte)(unsafe.Pointer(&ds)), unsafe.Sizeof(ds))
+	switch cmd {
+	case ipcSet:
+		if errno := p.copyIn(raw, a[2]); errno != 0 {
+			return 0, errno
+		}
+	case ipcStat, ipcRmid:
+	default:
+		return 0, unix.EINVAL
+	}
+	if errno := p.space.Shmctl(id, cmd, &ds); errno != 0 {
+		return 0, errno
+	}
+	if cmd == ipcStat {
+		return 0, p.copyOut(a[2], raw)
+	}
+	return 0, 0
+}
+
+func sysShmatImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
+	addr, errno := p.space.Shmat(int(int32(a[0])), guestmem.Addr(a[1]), int(int32(a[2])))
+	return uint64(addr), errno
+}
+
+func sysShmdtImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
+	return 0, p.space.Shmdt(guestmem.Addr(a[0]))
 }
