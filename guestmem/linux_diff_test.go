@@ -132,6 +132,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"regexp"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -145,7 +147,8 @@ var (
 	diffOps        = flag.Int("diff.ops", 200000, "operations of the G == H Linux-differential run; G = 16 KiB and 64 KiB each run 15% of this")
 	diffSeed       = flag.Uint64("diff.seed", 0, "base seed of the Linux-differential runs (0: time-based, printed)")
 	diffEpisode    = flag.Int("diff.episode", 500, "operations per episode (each episode starts from an empty Space and oracle region)")
-	diffShrinkTime = flag.Duration("diff.shrinktime", 90*time.Second, "time limit for shrinking a diverging sequence")
+	diffShrinkTime = flag.Duration("diff.shrinktime", 30*time.Second, "time limit for shrinking one diverging sequence")
+	diffMaxFail    = flag.Int("diff.maxfail", 3, "distinct divergences to report before stopping")
 )
 
 const (
@@ -507,6 +510,7 @@ type diffRunner struct {
 	sbuf     []byte
 	steps    int
 	checkAll bool // compare VmFlags, procmaps and files after every operation (when shrinking)
+	hung     bool // an operation did not return: the Space is abandoned
 	stats    map[string]int
 }
 
@@ -545,6 +549,10 @@ func (r *diffRunner) start() error {
 }
 
 func (r *diffRunner) finish() {
+	if r.hung {
+		r.sp = nil // still in use by the hung goroutine
+		return
+	}
 	if r.sp != nil {
 		r.sp.Close()
 		r.sp = nil
@@ -740,6 +748,10 @@ func (r *diffRunner) doRange(o diffOp, k func(uintptr, uint64) unix.Errno, s fun
 }
 
 func (r *diffRunner) doMadvise(o diffOp) error {
+	if (o.flags == MadvPopulateRead || o.flags == MadvPopulateWrite) && r.populatesExecOnly(o) {
+		r.stats["skip: populate of an exec-only page under PKU"]++
+		return errDiffSkip
+	}
 	err := r.doRange(o, func(h uintptr, n uint64) unix.Errno { return orcMadvise(h, n, o.flags) },
 		func(a Addr, n uint64) unix.Errno { return r.sp.Madvise(a, n, o.flags) }, true)
 	if err != nil {
@@ -1002,7 +1014,14 @@ func (r *diffRunner) doMremap(o diffOp) error {
 			kres, kerr = orcMremap(hold, holdLen, hnewLen, 0, 0)
 			tryMove = kerr == unix.ENOMEM
 		} else {
-			hint = gnew
+			// The kernel's own call decides the errors (it checks the hint
+			// against the old range, and allows no multi-mapping move
+			// without MREMAP_FIXED); then the moved pages go to the
+			// model's address.
+			if err := r.dontUnmapMove(o, hold, holdLen, hnewLen, hnew, gnew, rl, &kres, &kerr); err != nil {
+				return err
+			}
+			tryMove = false
 		}
 		if tryMove {
 			if rl > r.c.size() {
@@ -1057,6 +1076,60 @@ func (r *diffRunner) doMremap(o diffOp) error {
 	return nil
 }
 
+// dontUnmapMove runs mremap(MAYMOVE|DONTUNMAP) without MREMAP_FIXED: the
+// kernel's call as the guest made it, then, if it moved the pages anywhere
+// but where the model places them, a move there with MREMAP_FIXED.
+func (r *diffRunner) dontUnmapMove(o diffOp, hold uintptr, holdLen, hnewLen uint64, hnew uintptr, gnew Addr, rl uint64, kres *uintptr, kerr *unix.Errno) error {
+	if gnew != 0 && (uint64(gnew) < uint64(diffG0) || uint64(gnew-diffG0)+rl > r.c.size()) {
+		r.stats["skip: mremap hint outside the region"]++
+		return errDiffSkip
+	}
+	vmas, err := r.vmasForModel()
+	if err != nil {
+		return err
+	}
+	e, ok := r.model.place(vmas, rl, gnew)
+	if gnew == 0 {
+		hnew = 0
+	}
+	k, ke := orcMremap(hold, holdLen, hnewLen, o.flags, hnew)
+	if ke != 0 {
+		*kerr = ke
+		return nil
+	}
+	if r.g() == diffHostPage && gnew != 0 {
+		atHint, modelHint := k == r.toHost(gnew), ok && e == gnew
+		if atHint != modelHint {
+			return diffHarnessErr("placement model says mremap hint %#x is %v but the kernel moved to %#x", uint64(gnew), modelHint, k)
+		}
+	}
+	if !ok {
+		// The guest kernel would have moved the pages out of the region: put
+		// them back and skip.
+		if _, e := orcMremap(k, rl, rl, MremapMayMove|MremapFixed, hold); e != 0 {
+			return diffHarnessErr("moving pages back from %#x: %v", k, e)
+		}
+		r.stats["skip: mremap move with no room in the region"]++
+		return errDiffSkip
+	}
+	want := r.toHost(e)
+	if k != want {
+		if r.inRegion(k, 1) && k < want+uintptr(rl) && want < k+uintptr(rl) {
+			// Overlapping source and target: go through a scratch place.
+			tmp := r.c.x + uintptr(r.c.size()) + 1<<30
+			if _, e := orcMremap(k, rl, rl, MremapMayMove|MremapFixed, tmp); e != 0 {
+				return diffHarnessErr("moving pages to scratch: %v", e)
+			}
+			k = tmp
+		}
+		if _, e := orcMremap(k, rl, rl, MremapMayMove|MremapFixed, want); e != 0 {
+			return diffHarnessErr("moving pages from %#x to the model's %#x: %v", k, want, e)
+		}
+	}
+	*kres = want
+	return nil
+}
+
 func (r *diffRunner) doMincore(o diffOp) error {
 	g := r.g()
 	ga := r.guestAddr(o.addr)
@@ -1088,7 +1161,8 @@ func (r *diffRunner) doMincore(o diffOp) error {
 			hpAddr := uint64(h) + j*diffHostPage
 			if r.inRegion(uintptr(hpAddr), 1) {
 				idx := (hpAddr - uint64(r.c.x)) / diffHostPage
-				if r.lazy[idx] || (!r.c.tmpfs && (r.kdesc[idx].obj != orcObjNone && r.kdesc[idx].obj < orcObjFirstShm)) {
+				if r.lazy[idx] || (!r.c.tmpfs && (r.kdesc[idx].obj != orcObjNone && r.kdesc[idx].obj < orcObjFirstShm)) ||
+					(r.c.pku && r.execOnly(uintptr(hpAddr), 1)) {
 					compare = false
 				}
 			}
@@ -1123,6 +1197,10 @@ func (r *diffRunner) doMlock(o diffOp) error {
 		r.stats["skip: range outside the safe host range"]++
 		return errDiffSkip
 	}
+	if o.kind == dopMlock && o.flags&MlockOnFault == 0 && r.populatesExecOnly(o) {
+		r.stats["skip: populate of an exec-only page under PKU"]++
+		return errDiffSkip
+	}
 	var ke, se unix.Errno
 	if o.kind == dopMlock {
 		ke = orcMlock(h, hl, o.flags)
@@ -1149,6 +1227,21 @@ func (r *diffRunner) touchable(h uintptr, n uint64) bool {
 		}
 	}
 	return true
+}
+
+// populatesExecOnly reports whether o's range (as far as it lies in the
+// region) holds an exec-only page on a host with protection keys. Populating
+// such a page (mlock, MADV_POPULATE_*) fails on x86 with PKU, where riscv
+// Linux populates it (FOLL_FORCE): the kernel here cannot answer for the
+// guest.
+func (r *diffRunner) populatesExecOnly(o diffOp) bool {
+	if !r.c.pku || o.length.wrap {
+		return false
+	}
+	h := r.hostAddr(o.addr) &^ (diffHostPage - 1)
+	n := min(o.length.v+diffHostPage, r.c.size()+diffSafeBelow)
+	lo, hi := max(uint64(h), uint64(r.c.x)), min(uint64(h)+n, uint64(r.c.x)+r.c.size())
+	return lo < hi && r.execOnly(uintptr(lo), hi-lo)
 }
 
 func (r *diffRunner) execOnly(h uintptr, n uint64) bool {
@@ -1941,6 +2034,32 @@ func (g *diffGen) next() diffOp {
 
 // --- episodes, shrinking and the tests ------------------------------------
 
+// diffHangTimeout bounds one operation; guestmem taking longer is reported
+// as a hang.
+const diffHangTimeout = 20 * time.Second
+
+// stepTimed runs r.step in another goroutine, so that a hang or a panic in
+// guestmem is reported as a divergence instead of stopping the test binary.
+// After a hang the runner must not be used again (r.hung).
+func (r *diffRunner) stepTimed(o diffOp) error {
+	done := make(chan error, 1)
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				done <- diffDiverge("panic: %v\n%s", p, debug.Stack())
+			}
+		}()
+		done <- r.step(o)
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(diffHangTimeout):
+		r.hung = true
+		return diffDiverge("no answer within %v (hang)", diffHangTimeout)
+	}
+}
+
 // runOps runs ops in a fresh episode and returns the index of the first
 // diverging operation (or -1) and the error.
 func (r *diffRunner) runOps(ops []diffOp) (int, error) {
@@ -1949,7 +2068,7 @@ func (r *diffRunner) runOps(ops []diffOp) (int, error) {
 	}
 	defer r.finish()
 	for i, o := range ops {
-		err := r.step(o)
+		err := r.stepTimed(o)
 		if err == errDiffSkip {
 			continue
 		}
@@ -1971,7 +2090,7 @@ func (r *diffRunner) runEpisode(seed uint64, n int) (ops []diffOp, err error) {
 	for range n {
 		o := g.next()
 		ops = append(ops, o)
-		err := r.step(o)
+		err := r.stepTimed(o)
 		if err == errDiffSkip {
 			r.stats["skipped"]++
 			continue
@@ -1987,14 +2106,18 @@ func (r *diffRunner) runEpisode(seed uint64, n int) (ops []diffOp, err error) {
 
 // shrink delta-debugs ops (ddmin, then single removals) to a shorter
 // sequence that still diverges (with any divergence, not a harness error).
-func (r *diffRunner) shrink(ops []diffOp, limit time.Duration) ([]diffOp, error) {
+func (r *diffRunner) shrink(ops []diffOp, first error, limit time.Duration) ([]diffOp, error) {
 	deadline := time.Now().Add(limit)
 	r.checkAll = true
 	defer func() { r.checkAll = false }()
+	want := diffKind(ops[len(ops)-1], first)
 	fails := func(c []diffOp) (int, error, bool) {
+		if r.hung {
+			return -1, nil, false
+		}
 		i, err := r.runOps(c)
 		var d *diffDivergence
-		return i, err, errors.As(err, &d)
+		return i, err, errors.As(err, &d) && diffKind(c[i], err) == want
 	}
 	_, lastErr, _ := fails(ops)
 	n := 2
@@ -2135,7 +2258,8 @@ func runDiff(t *testing.T, c *diffCase, total int) {
 	r.finish()
 	t0 := time.Now()
 	ep := *diffEpisode
-	for i := 0; r.stats["ops"]+r.stats["skipped"] < total; i++ {
+	seen := map[string]bool{}
+	for i := 0; r.stats["ops"]+r.stats["skipped"] < total && len(seen) < *diffMaxFail; i++ {
 		seed := base + uint64(i)*0x9e3779b97f4a7c15 + c.g
 		n := min(ep, total-r.stats["ops"]-r.stats["skipped"])
 		ops, err := r.runEpisode(seed, n)
@@ -2151,8 +2275,17 @@ func runDiff(t *testing.T, c *diffCase, total int) {
 			t.Fatalf("G=%d seed %#x: %v", c.g, seed, err)
 		}
 		last := ops[len(ops)-1]
-		small, serr := r.shrink(ops, *diffShrinkTime)
-		t.Fatalf("DIVERGENCE G=%d seed %#x (-diff.seed=%d, episode %d) at step %d: %v\n\t%v\n\tshrunk to %d operations (%v):\n%s",
+		key := diffKind(last, err)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		if r.hung {
+			t.Fatalf("HANG G=%d seed %#x (-diff.seed=%d, episode %d) at step %d: %v\n\t%v\n\tsequence:\n%s",
+				c.g, seed, base, i, len(ops)-1, err, last, diffFormatOps(ops))
+		}
+		small, serr := r.shrink(ops, err, *diffShrinkTime)
+		t.Errorf("DIVERGENCE G=%d seed %#x (-diff.seed=%d, episode %d) at step %d: %v\n\t%v\n\tshrunk to %d operations (%v):\n%s",
 			c.g, seed, base, i, len(ops)-1, err, last, len(small), serr, diffFormatOps(small))
 	}
 	var keys []string
@@ -2165,6 +2298,18 @@ func runDiff(t *testing.T, c *diffCase, total int) {
 		fmt.Fprintf(&b, " %s=%d", k, r.stats[k])
 	}
 	t.Logf("G=%d: %d operations compared in %v (base seed %d):%s", c.g, r.stats["ops"], time.Since(t0).Round(time.Millisecond), base, b.String())
+}
+
+var diffNumbers = regexp.MustCompile(`0x[0-9a-f]+|[0-9]+`)
+
+// diffKind names a divergence for de-duplication: the operation and the
+// message without numbers.
+func diffKind(o diffOp, err error) string {
+	msg := err.Error()
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = msg[:i]
+	}
+	return diffOpNames[o.kind] + ": " + diffNumbers.ReplaceAllString(msg, "N")
 }
 
 // TestLinuxDiff compares Space with the host kernel: G == H with -diff.ops
