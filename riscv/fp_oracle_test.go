@@ -113,3 +113,51 @@ func TestFPAgainstBigFloat(t *testing.T) {
 		}
 	}
 }
+
+// TestFMAWideRange checks the 128-bit fused multiply-add against an exact
+// math/big sum rounded by bigRound, over exponents that reach the
+// subnormal range and overflow.
+func TestFMAWideRange(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 5))
+	random := func() float64 {
+		var v float64
+		switch r.IntN(4) {
+		case 0: // subnormal
+			v = math.Float64frombits(r.Uint64() & (1<<52 - 1))
+		case 1:
+			v = math.Ldexp(1+r.Float64(), r.IntN(2098)-1074)
+		default:
+			v = math.Ldexp(1+float64(r.IntN(1<<20))/(1<<20), r.IntN(1100)-550)
+		}
+		if r.IntN(2) == 0 {
+			v = -v
+		}
+		return v
+	}
+	for i := range 100000 {
+		a, b, c := random(), random(), random()
+		if i%3 == 0 {
+			c = -a * b // cancellation
+			if math.IsInf(c, 0) || math.IsNaN(c) {
+				c = random()
+			}
+		}
+		if a == 0 || b == 0 || math.IsInf(c, 0) {
+			continue
+		}
+		rm := uint8(i % 5)
+		got, gotFl := fma128(fmt64, a, b, c, rm)
+		x := new(big.Float).SetPrec(128).Mul(bigOf(a), bigOf(b))
+		x = new(big.Float).SetPrec(4400).Add(x, bigOf(c))
+		var want uint64
+		var wantFl uint32
+		if x.Sign() == 0 {
+			want = zeroSum(fmt64, false, math.Signbit(a) != math.Signbit(b), c == 0, math.Signbit(c), rm)
+		} else {
+			want, wantFl = bigRound(fmt64, x, false, rm)
+		}
+		if got != want || gotFl != wantFl {
+			t.Fatalf("fma(%x, %x, %x) rm %d: got %#x %s, want %#x %s", a, b, c, rm, got, flagString(gotFl), want, flagString(wantFl))
+		}
+	}
+}

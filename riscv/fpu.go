@@ -11,8 +11,9 @@ package riscv
 // hi and sign(err) describe the exact result well enough to round it once,
 // in any mode, to float64 or float32: see roundHiErr. Where those
 // transformations are not exact (float64 results that overflow or come
-// within 2^-960 of zero, and fused multiply-adds whose product is not
-// exact in float64) the exact value is computed with math/big instead and
+// within 2^-960 of zero), products and double-precision fused
+// multiply-adds are computed exactly in 128-bit integer arithmetic
+// (fma128), and quotients and overflowing sums with math/big; all are
 // rounded by the same round function. No result is ever rounded twice.
 //
 // Tininess is detected after rounding, as the RISC-V spec requires.
@@ -343,8 +344,7 @@ func fmul(f *ffmt, ab, bb uint64, rm uint8) (uint64, uint32) {
 	}
 	p := a * b
 	if math.IsInf(p, 0) || math.Abs(p) < tinyLimit {
-		x := new(big.Float).SetPrec(128).Mul(bigOf(a), bigOf(b))
-		return bigRound(f, x, false, rm)
+		return fma128(f, a, b, 0, rm) // exact product, rounded once
 	}
 	return roundHiErr(f, p, math.FMA(a, b, -p), true, 0, rm)
 }
@@ -433,23 +433,122 @@ func ffma(f *ffmt, ab, bb, cb uint64, negProd, negC bool, rm uint8) (uint64, uin
 		}
 		return f.fromValue(c), 0
 	}
-	p := a * b
-	if f.width == 32 || (!math.IsInf(p, 0) && math.Abs(p) >= tinyLimit && math.FMA(a, b, -p) == 0) {
-		// The product is exact in float64: this is an addition.
+	if f.width == 32 {
+		// The product of two singles is exact in float64: an addition.
+		p := a * b
 		s := p + c
 		if s == 0 {
 			return zeroSum(f, false, pNeg, c == 0, math.Signbit(c), rm), 0
 		}
-		if !math.IsInf(s, 0) {
-			return roundHiErr(f, s, twoSumErr(p, c, s), true, 0, rm)
+		return roundHiErr(f, s, twoSumErr(p, c, s), true, 0, rm)
+	}
+	return fma128(f, a, b, c, rm)
+}
+
+// fma128 computes a*b+c exactly in 128-bit integer arithmetic and rounds
+// it once. a and b are finite and nonzero, c is finite.
+func fma128(f *ffmt, a, b, c float64, rm uint8) (uint64, uint32) {
+	an, am, ae := unpack64(a)
+	bn, bm, be := unpack64(b)
+	pNeg := an != bn
+	ph, pl := bits.Mul64(am, bm) // product = (ph:pl) * 2^(ae+be)
+	pe := ae + be
+	if c == 0 {
+		return round128(f, pNeg, ph, pl, pe, false, rm)
+	}
+	cn, cm, ce := unpack64(c)
+	// Put each operand in 128 bits with its leading one at bit 125.
+	x := norm128{neg: pNeg, hi: ph, lo: pl, exp: pe}
+	y := norm128{neg: cn, hi: 0, lo: cm, exp: ce}
+	x.normalize()
+	y.normalize()
+	if y.exp > x.exp { // x has the larger leading-bit position
+		x, y = y, x
+	}
+	// Align y to x's exponent; shifted-out bits become sticky.
+	sticky := y.shiftRight(uint(x.exp - y.exp))
+	var hi, lo uint64
+	neg := x.neg
+	if x.neg == y.neg {
+		var carry uint64
+		lo, carry = bits.Add64(x.lo, y.lo, 0)
+		hi, _ = bits.Add64(x.hi, y.hi, carry)
+	} else {
+		if y.hi > x.hi || y.hi == x.hi && y.lo > x.lo { // only if !sticky
+			x, y = y, x
+			neg = x.neg
+		}
+		var borrow uint64
+		lo, borrow = bits.Sub64(x.lo, y.lo, 0)
+		hi, _ = bits.Sub64(x.hi, y.hi, borrow)
+		if sticky { // x - (y + d) = (x - y - 1) + (1 - d)
+			lo, borrow = bits.Sub64(lo, 1, 0)
+			hi -= borrow
 		}
 	}
-	x := new(big.Float).SetPrec(128).Mul(bigOf(a), bigOf(b))
-	x = new(big.Float).SetPrec(2400).Add(x, bigOf(c))
-	if x.Sign() == 0 {
-		return zeroSum(f, false, pNeg, c == 0, math.Signbit(c), rm), 0
+	if hi == 0 && lo == 0 && !sticky {
+		return zeroSum(f, false, pNeg, false, cn, rm), 0
 	}
-	return bigRound(f, x, false, rm)
+	return round128(f, neg, hi, lo, x.exp, sticky, rm)
+}
+
+// norm128 is (-1)^neg * (hi:lo) * 2^exp.
+type norm128 struct {
+	neg    bool
+	hi, lo uint64
+	exp    int
+}
+
+// normalize shifts the value so that its leading one is at bit 125,
+// leaving headroom for an addition.
+func (n *norm128) normalize() {
+	lz := bits.LeadingZeros64(n.hi)
+	if n.hi == 0 {
+		lz = 64 + bits.LeadingZeros64(n.lo)
+	}
+	s := lz - 2
+	switch {
+	case s >= 64:
+		n.hi, n.lo = n.lo<<(s-64), 0
+	case s > 0:
+		n.hi, n.lo = n.hi<<s|n.lo>>(64-s), n.lo<<s
+	}
+	n.exp -= s
+}
+
+// shiftRight shifts right by k bits and reports whether nonzero bits fell
+// off.
+func (n *norm128) shiftRight(k uint) (sticky bool) {
+	switch {
+	case k == 0:
+		return false
+	case k >= 128:
+		sticky = n.hi != 0 || n.lo != 0
+		n.hi, n.lo = 0, 0
+	case k >= 64:
+		sticky = n.lo != 0 || n.hi&(1<<(k-64)-1) != 0
+		n.hi, n.lo = 0, n.hi>>(k-64)
+	default:
+		sticky = n.lo&(1<<k-1) != 0
+		n.hi, n.lo = n.hi>>k, n.lo>>k|n.hi<<(64-k)
+	}
+	n.exp += int(k)
+	return sticky
+}
+
+// round128 rounds (-1)^neg * ((hi:lo) + d) * 2^exp, d in (0,1) iff sticky,
+// keeping the top 64 significant bits and folding the rest into sticky.
+func round128(f *ffmt, neg bool, hi, lo uint64, exp int, sticky bool, rm uint8) (uint64, uint32) {
+	if hi == 0 {
+		return round(f, neg, lo, exp, sticky, rm)
+	}
+	lz := uint(bits.LeadingZeros64(hi))
+	top := hi<<lz | lo>>(64-lz)
+	if lz == 0 {
+		top = hi
+	}
+	rest := lo << lz
+	return round(f, neg, top, exp+64-int(lz), sticky || rest != 0, rm)
 }
 
 // fminmax implements FMIN/FMAX (IEEE 754-2019 minimumNumber and
