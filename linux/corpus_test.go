@@ -36,6 +36,7 @@ var corpus = []struct {
 	{"traps", nil},
 	{"alarm", nil},
 	{"shm", nil},
+	{"sockets", nil},
 	{"proc", nil},
 	{"signals", nil},
 }

@@ -27,7 +27,8 @@ func TestDispatchRobust(t *testing.T) {
 		sysPrlimit64: true, sysSetrlimit: true, sysSetsid: true, sysSetpgid: true,
 		sysSync: true, sysMemfdCreate: true, sysEventfd2: true, sysPipe2: true,
 		sysMlockall: true, sysShmget: true, sysSetitimer: true, sysUmask: true,
-		sysKill: true, sysTkill: true, sysTgkill: true,
+		sysKill: true, sysTkill: true, sysTgkill: true, sysSocket: true,
+		sysSocketpair: true,
 	}
 	values := []uint64{
 		0, 1, 4096, 16, rw, rw + 1, rw + 4095, rw + rwSize - 8, ro, ro + 8,
@@ -51,7 +52,10 @@ func TestDispatchRobust(t *testing.T) {
 				sysReadv, sysWritev, sysPread64, sysPwrite64, sysPreadv, sysPwritev,
 				sysLseek, sysFtruncate, sysFallocate, sysFsync, sysFdatasync,
 				sysFchdir, sysFchmod, sysFchown, sysFstat, sysFstatfs, sysGetdents64,
-				sysFlock, sysFadvise64, sysSendfile:
+				sysFlock, sysFadvise64, sysSendfile, sysSendto, sysSendmsg,
+				sysShutdown, sysConnect, sysBind, sysListen, sysAccept, sysAccept4,
+				sysGetsockname, sysGetpeername, sysRecvfrom, sysRecvmsg,
+				sysSetsockopt, sysGetsockopt:
 				a[0] = 999999
 				a[1] = values[rng.Intn(len(values))] | 1<<20
 			}
