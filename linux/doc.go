@@ -18,11 +18,28 @@
 //   - fs.go, mem.go, time.go, proc.go: the system calls by area. File
 //     descriptors are the host's own: a guest fd is a host fd, and guest
 //     buffers are passed to the host through the address space window.
+//   - guestio.go: guest strings, buffers and iovecs (a buffer is cut at the
+//     first page the host may not touch, as Linux's copies stop there).
+//   - socket.go: host sockets; only msghdr's inner pointers need
+//     translating.
 //   - signal.go: guest signal actions, masks, the alternate stack, and the
 //     riscv64 rt_sigframe (siginfo + ucontext) built on delivery and
 //     consumed by rt_sigreturn.
+//   - hostsig.go: asynchronous host signals (SIGINT, SIGALRM from the
+//     guest's interval timer, ...) forwarded to the guest, rt_sigsuspend
+//     and pause.
 //   - procfs.go: /proc/self/{maps,exe,auxv,cmdline} as the guest sees them.
 //   - abi.go: riscv64 Linux numbers and structure layouts.
+//
+// # Threads of execution
+//
+// The guest runs on one locked OS thread (Process.Run). That thread blocks
+// SIGURG, the Go runtime's preemption signal, so that the guest's blocking
+// system calls are not interrupted behind its back. Host signals are
+// received by os/signal on any thread; the forwarding goroutine records
+// them, interrupts the CPU and kicks the guest thread out of a blocking
+// host call with a real-time signal the runtime ignores. Guest threads
+// (clone) are not implemented yet: clone, fork and execve answer ENOSYS.
 //
 // # Invariants
 //
