@@ -219,6 +219,28 @@ func unpack64(v float64) (neg bool, sig uint64, exp int) {
 // the exact value cannot be a midpoint (quotients and square roots never
 // are).
 func roundHiErr(f *ffmt, hi, err float64, errExact bool, scale int, rm uint8) (uint64, uint32) {
+	// Fast paths: hi is already the answer when it is a normal double
+	// and either exact or rounded to nearest as asked; an exact double
+	// converts to the nearest single by one correct host rounding.
+	if scale == 0 && (rm == RNE || err == 0) {
+		if f.width == 64 {
+			// (At exactly 2^-1022 an inexact result may be tiny.)
+			if a := math.Abs(hi); (a > 0x1p-1022 || a == 0x1p-1022 && err == 0) && a <= math.MaxFloat64 {
+				if err != 0 {
+					return math.Float64bits(hi), FlagNX
+				}
+				return math.Float64bits(hi), 0
+			}
+		} else if err == 0 && rm == RNE {
+			r := float32(hi)
+			if math.Abs(hi) >= 0x1p-126 && math.Abs(float64(r)) <= math.MaxFloat32 {
+				if float64(r) != hi {
+					return uint64(math.Float32bits(r)), FlagNX
+				}
+				return uint64(math.Float32bits(r)), 0
+			}
+		}
+	}
 	neg, sig, exp := unpack64(hi)
 	// Work in quarter ulps of hi: exact = (sig*4 + e) * 2^(exp-2), where
 	// e is an integer in [-2, 2] or lies strictly between two of them.
