@@ -102,6 +102,7 @@ func fuzzOps(data []byte, pages int64) []diffOp {
 				o.prot |= ProtGrowsDown
 			}
 			o.flags = int(f.u8())&MapTypeMask | int(f.u8())<<4&0xff0 | int(f.u8())<<12&0x1ff000
+			o.flags &^= MapHugeTLB // depends on the host's huge page pool; not generated
 			o.fd = int(f.u8()) % orcNumFds
 			o.off = uint64(f.u8()) * diffHostPage
 			if o.flags&(MapFixed|MapFixedNoReplace) == 0 && f.u8() < 160 {

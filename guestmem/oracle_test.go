@@ -605,6 +605,35 @@ func (k *orcKernelTarget) Mremap(oldAddr Addr, oldLen, newLen uint64, flags int,
 		return k.guest(r), e
 	}
 	rl := (newLen + orcPage - 1) &^ (orcPage - 1)
+	if flags&MremapDontUnmap != 0 {
+		// As the oracle does: the kernel's own call, then a move to the
+		// model's address.
+		vs := k.vmas()
+		h := uintptr(0)
+		if newAddr != 0 {
+			h = k.host(newAddr)
+		}
+		r, e := orcMremap(k.host(oldAddr), oldLen, newLen, flags, h)
+		if e != 0 {
+			return 0, e
+		}
+		a, ok := k.placer.place(vs, rl, newAddr)
+		if !ok {
+			orcMremap(r, rl, rl, MremapMayMove|MremapFixed, k.host(oldAddr))
+			return 0, unix.ENOMEM
+		}
+		if want := k.host(a); r != want {
+			if r < want+uintptr(rl) && want < r+uintptr(rl) {
+				tmp := k.base + uintptr(k.size) + 1<<30
+				orcMremap(r, rl, rl, MremapMayMove|MremapFixed, tmp)
+				r = tmp
+			}
+			if _, e := orcMremap(r, rl, rl, MremapMayMove|MremapFixed, want); e != 0 {
+				return 0, e
+			}
+		}
+		return a, 0
+	}
 	if flags&MremapDontUnmap == 0 {
 		r, e := orcMremap(k.host(oldAddr), oldLen, newLen, 0, 0)
 		if e != unix.ENOMEM {
