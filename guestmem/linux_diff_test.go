@@ -160,7 +160,7 @@ const (
 	diffOracleBase = uintptr(0x100000000000)
 )
 
-// hostRegion returns the host address X of oracle region i; regions are 1 TiB
+// diffRegion returns the host address X of oracle region i; regions are 1 TiB
 // apart, so parallel tests never share one.
 func diffRegion(i int) uintptr { return diffOracleBase + uintptr(i)<<40 }
 
@@ -209,14 +209,14 @@ const (
 
 var diffOpNames = [...]string{"mmap", "munmap", "mprotect", "mremap", "msync", "madvise", "mincore", "mlock2", "munlock", "write", "read"}
 
-// addrArg is an address argument: relative to the region (both sides add
+// diffAddr is an address argument: relative to the region (both sides add
 // their own base), or absolute (given to both sides unchanged).
 type diffAddr struct {
 	abs bool
 	v   int64
 }
 
-// lenArg is a length: v itself, or (wrap) 2^64 - addr + v, the length that
+// diffLen is a length: v itself, or (wrap) 2^64 - addr + v, the length that
 // makes the range end wrap around the address space by v bytes; each side
 // computes it from its own address.
 type diffLen struct {
@@ -347,7 +347,7 @@ func diffFormatOps(ops []diffOp) string {
 
 // --- results -------------------------------------------------------------
 
-// divergence is a difference between the kernel (with the model) and the
+// diffDivergence is a difference between the kernel (with the model) and the
 // Space. harnessError is a failure of the harness's own checks (its model
 // disagreeing with the kernel, the host range no longer free): a bug here,
 // not in guestmem.
@@ -370,7 +370,7 @@ func diffHarnessErr(format string, args ...any) error {
 
 // --- the placement model -------------------------------------------------
 
-// placeModel is Linux's choice of address for a mapping whose caller gives no
+// diffPlaceModel is Linux's choice of address for a mapping whose caller gives no
 // fixed address, as a G-page guest kernel would make it in the region: the
 // hint if [hint, hint+len) is free and ends at or below the guard gap of the
 // next mapping if that one grows down; otherwise the highest free range that
@@ -445,7 +445,7 @@ func (m *diffPlaceModel) place(vmas []orcVMA, length uint64, hint Addr) (Addr, b
 
 // --- the runner ----------------------------------------------------------
 
-// pageDesc describes one host page of the region on one side.
+// diffPage describes one host page of the region on one side.
 type diffPage struct {
 	mapped bool
 	prot   int
@@ -1649,7 +1649,7 @@ var diffZeroPage [diffHostPage]byte
 
 // --- generation ----------------------------------------------------------
 
-// gen generates operations, looking at the kernel layout to aim at
+// diffGen generates operations, looking at the kernel layout to aim at
 // interesting places (mapping edges, mapped pages).
 type diffGen struct {
 	rng *rand.Rand
@@ -2168,7 +2168,7 @@ func (r *diffRunner) shrink(ops []diffOp, first error, limit time.Duration) ([]d
 	return ops, lastErr
 }
 
-// newSpace is diffCase.newSpan for guestmem.
+// diffNewSpace is diffCase.newSpan for guestmem.
 func diffNewSpace(c *diffCase, _ *orcProc) (diffTarget, error) {
 	return New(Config{
 		GuestPageSize: c.g,

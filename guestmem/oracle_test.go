@@ -4,13 +4,12 @@ package guestmem
 // and the fuzz targets (fuzz_test.go): raw memory system calls at fixed host
 // addresses, fault-tolerant access to host memory, parsers for
 // /proc/self/maps, /proc/self/smaps and /proc/self/pagemap, the test files,
-// and kernelTarget, an implementation of the Space API by the host kernel
+// and orcKernelTarget, an implementation of the Space API by the host kernel
 // itself that the harness runs against the kernel to check its own model
 // (TestLinuxDiffSelfCheck).
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -88,14 +87,14 @@ func orcMunlock(addr uintptr, length uint64) unix.Errno {
 	return e
 }
 
-// hostBytes returns n bytes of host memory at a as a slice. (The double
+// orcBytes returns n bytes of host memory at a as a slice. (The double
 // conversion keeps go vet's unsafeptr check quiet: a is a real host address
 // that no Go object occupies.)
 func orcBytes(a uintptr, n int) []byte {
 	return unsafe.Slice((*byte)(*(*unsafe.Pointer)(unsafe.Pointer(&a))), n)
 }
 
-// catchFault runs fn with runtime/debug.SetPanicOnFault and reports whether
+// orcCatchFault runs fn with runtime/debug.SetPanicOnFault and reports whether
 // it faulted (SIGSEGV or SIGBUS on a host address). Any other panic goes on.
 func orcCatchFault(fn func()) (faulted bool) {
 	old := debug.SetPanicOnFault(true)
@@ -116,23 +115,23 @@ func orcCatchFault(fn func()) (faulted bool) {
 // readSink keeps probe loads from being optimised away.
 var orcSink byte
 
-// probeRead reports whether reading the byte at host address a faults.
+// orcProbe reports whether reading the byte at host address a faults.
 func orcProbe(a uintptr) (faulted bool) {
 	return orcCatchFault(func() { orcSink += orcBytes(a, 1)[0] })
 }
 
-// safeRead copies host memory at a into dst; false if it faulted.
+// orcRead copies host memory at a into dst; false if it faulted.
 func orcRead(dst []byte, a uintptr) bool {
 	return !orcCatchFault(func() { copy(dst, orcBytes(a, len(dst))) })
 }
 
-// safeWrite copies src to host memory at a; false if it faulted (bytes
+// orcWrite copies src to host memory at a; false if it faulted (bytes
 // before the fault may have been written, as with a real store sequence).
 func orcWrite(a uintptr, src []byte) bool {
 	return !orcCatchFault(func() { copy(orcBytes(a, len(src)), src) })
 }
 
-// vmFlags are the VmFlags of /proc/self/smaps that Mapping reports.
+// kFlags are the VmFlags of /proc/self/smaps that Mapping reports.
 type kFlags uint8
 
 const (
@@ -155,7 +154,7 @@ func (f kFlags) String() string {
 	return "[" + strings.Join(s, " ") + "]"
 }
 
-// kvma is one line of the host's /proc/self/maps (and, when smaps was read,
+// orcVMA is one line of the host's /proc/self/maps (and, when smaps was read,
 // the VmFlags Mapping reports).
 type orcVMA struct {
 	start, end uintptr
@@ -168,7 +167,7 @@ type orcVMA struct {
 	hasFlags   bool
 }
 
-// procFiles holds the open /proc files the harness reads after every
+// orcProc holds the open /proc files the harness reads after every
 // operation, and a buffer for them.
 type orcProc struct {
 	maps, smaps, pagemap *os.File
@@ -396,7 +395,7 @@ type orcFiles struct {
 	pipeW   int
 }
 
-// newFileSet creates files in dir with the given sizes and contents from
+// orcNewFiles creates files in dir with the given sizes and contents from
 // seed (the same seed gives the same contents).
 func orcNewFiles(dir string, sizes [2]int, seed uint64) (*orcFiles, error) {
 	fs := &orcFiles{dir: dir, objOf: map[orcFileID]int{}}
@@ -472,7 +471,7 @@ func (fs *orcFiles) Close() {
 	}
 }
 
-// sameFiles compares the current contents of a's and b's files.
+// orcSameFiles compares the current contents of a's and b's files.
 func orcSameFiles(a, b *orcFiles) error {
 	for i := range 2 {
 		x, err := os.ReadFile(a.paths[i])
@@ -494,7 +493,7 @@ func orcSameFiles(a, b *orcFiles) error {
 	return nil
 }
 
-// regionFree reports an error unless no host mapping intersects [lo, hi).
+// orcRegionFree reports an error unless no host mapping intersects [lo, hi).
 func orcRegionFree(p *orcProc, lo, hi uintptr) error {
 	v, err := p.vmasIn(lo, hi, false)
 	if err != nil {
@@ -506,7 +505,7 @@ func orcRegionFree(p *orcProc, lo, hi uintptr) error {
 	return nil
 }
 
-// target is what the differential harness drives: the memory API of a
+// diffTarget is what the differential harness drives: the memory API of a
 // Space. *Space implements it; so does kernelTarget.
 type diffTarget interface {
 	Mmap(addr Addr, length uint64, prot, flags int, fd int, offset int64) (Addr, unix.Errno)
@@ -529,7 +528,7 @@ type diffTarget interface {
 
 var _ diffTarget = (*Space)(nil)
 
-// kernelTarget implements target with the host kernel, for G == H only: guest
+// orcKernelTarget implements diffTarget with the host kernel, for G == H only: guest
 // address G0+off is host address base+off. It exists to test the harness:
 // run against the kernel oracle it must never diverge, which checks the
 // harness's translation, its placement model and its comparisons before
@@ -760,9 +759,7 @@ func (k *orcKernelTarget) Close() error {
 	return nil
 }
 
-var orcErrNoPKU = errors.New("no pku")
-
-// hostHasPKU reports whether the CPU has protection keys, with which Linux
+// orcHasPKU reports whether the CPU has protection keys, with which Linux
 // makes PROT_EXEC-only mappings execute-only (unreadable) on x86.
 func orcHasPKU() bool {
 	b, err := os.ReadFile("/proc/cpuinfo")
@@ -782,7 +779,7 @@ func orcHasPKU() bool {
 	return false
 }
 
-// stackGuardGapPages returns the host's stack_guard_gap in pages (the
+// orcGuardGapPages returns the host's stack_guard_gap in pages (the
 // stack_guard_gap= boot parameter, default 256).
 func orcGuardGapPages() uint64 {
 	b, _ := os.ReadFile("/proc/cmdline")
@@ -796,7 +793,7 @@ func orcGuardGapPages() uint64 {
 	return 256
 }
 
-// kernelAtLeast reports whether the running kernel's release is at least
+// orcKernelAtLeast reports whether the running kernel's release is at least
 // major.minor.
 func orcKernelAtLeast(major, minor int) bool {
 	var u unix.Utsname
