@@ -100,6 +100,12 @@ var fpCases = []fpCase{
 	{name: "fadd.d max+half-ulp rup", inst: fop(0x01, RUP), a: max64, b: d(0x1p970), want: inf64, flags: OF | NX},
 	{name: "fadd.d qNaN", inst: fop(0x01, RNE), a: 0x7ff8000000000123, b: d(1), want: qNaN64},
 	{name: "fadd.d sNaN", inst: fop(0x01, RNE), a: d(1), b: sNaN64, want: qNaN64, flags: NV},
+	// A residual far below the double range of hi's ulp still makes the
+	// sum inexact (and, toward zero from a power of two, steps down by
+	// half an ulp).
+	{name: "fadd.d tiny addend rdn", inst: fop(0x01, RDN), a: d(-0x1p80), b: 16, want: d(-0x1p80), flags: NX},
+	{name: "fadd.d tiny addend rup", inst: fop(0x01, RUP), a: d(-0x1p80), b: 16, want: d(-0x1p80 + 0x1p27), flags: NX},
+	{name: "fadd.d tiny addend rne", inst: fop(0x01, RNE), a: d(0x1p80), b: 16, want: d(0x1p80), flags: NX},
 	{name: "fadd.d subnormals exact", inst: fop(0x01, RNE), a: 1, b: 1, want: 2},
 
 	// Multiplication.

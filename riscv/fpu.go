@@ -248,15 +248,27 @@ func roundHiErr(f *ffmt, hi, err float64, errExact bool, scale int, rm uint8) (u
 	exp -= 2
 	sticky := false
 	if err != 0 {
-		units := math.Ldexp(err, -exp)
-		if neg {
-			units = -units
+		smaller := (err < 0) != neg // |exact| < |hi|
+		// An exact residual of one or two quarter ulps (a midpoint when
+		// two) is kept exactly; anything else lies strictly between
+		// quarter-ulp points and only its direction matters.
+		k := uint64(0)
+		if errExact {
+			switch q, e := math.Ldexp(1, exp), math.Abs(err); e {
+			case q:
+				k = 1
+			case 2 * q:
+				k = 2
+			}
 		}
-		if errExact && units == math.Trunc(units) {
-			sig = uint64(int64(sig) + int64(units))
-		} else {
+		switch {
+		case k != 0 && smaller:
+			sig -= k
+		case k != 0:
+			sig += k
+		default:
 			sticky = true
-			if units < 0 { // |exact| < |hi|
+			if smaller {
 				sig--
 			}
 		}

@@ -226,7 +226,13 @@ func (g *progGen) fpValue() uint64 {
 		math.Float32bits(0.1), math.Float32bits(3), math.Float32bits(1e30), math.Float32bits(1e-30),
 		math.Float32bits(0x1p31), math.Float32bits(-0x1p63),
 		math.Float32bits(0x1p-24), math.Float32bits(2.5), math.Float32bits(-0.5), math.Float32bits(0x1p-126)}
-	switch r.IntN(6) {
+	switch r.IntN(8) {
+	case 6: // near the ends of the double range
+		e := []int{-1070, -1060, -1030, -1022, -1000, -540, 500, 1000, 1020, 1023}[r.IntN(10)]
+		return math.Float64bits(math.Ldexp(1+r.Float64(), e) * float64(1-2*r.IntN(2)))
+	case 7: // near the ends of the single range
+		e := []int{-148, -140, -127, -126, -100, -64, 63, 100, 126, 127}[r.IntN(10)]
+		return boxMask | uint64(math.Float32bits(float32(math.Ldexp(1+r.Float64(), e)*float64(1-2*r.IntN(2)))))
 	case 0:
 		return d[r.IntN(len(d))]
 	case 1:
