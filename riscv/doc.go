@@ -32,9 +32,12 @@
 // one executable range. The memory manager calls CPU.Invalidate when
 // mappings change; the cache is dropped before the next fetch.
 //
-// Every instruction fetch reads guest memory, so modified code runs as
-// soon as it is written; FENCE.I has nothing to flush. (A future cache of
-// decoded blocks will hook Invalidate and FENCE.I.)
+// Every instruction fetch reads guest memory; decoded instructions are
+// cached by PC (CPU.icache) but an entry is used only if the word just
+// fetched is the one it was decoded from. Modified code therefore runs as
+// soon as it is written and FENCE.I has nothing to flush. (A future cache
+// of decoded blocks or a JIT, which would skip the fetch, will hook
+// Invalidate and FENCE.I.)
 //
 // # Run loop and exits
 //
@@ -69,7 +72,9 @@
 //
 // State (embedded in CPU) is plain data: X, F, PC, FCSR and the LR/SC
 // reservation. The Linux layer copies it to build a signal frame or a new
-// thread, and assigns it back on sigreturn. FP single values are
+// thread, and assigns it back on sigreturn. It should clear Res.Valid when
+// it delivers a signal or switches context, as a trap does on hardware,
+// so that an interrupted LR/SC sequence fails its SC. FP single values are
 // NaN-boxed in F as the spec requires. CPU.Instret counts retired
 // instructions; cycle and instret read it, time reads CPU.Time (default:
 // a 10 MHz clock).
@@ -84,6 +89,22 @@
 // compare-and-swap, and the spec allows SC to succeed in that case only if
 // no store intervened, which the emulation approximates. FENCE is a host
 // atomic operation, a full barrier on every host.
+//
+// # Tests
+//
+//   - decode_test.go: Decode agrees with golang.org/x/arch/riscv64/riscv64asm
+//     on all 16-bit words and on 10^7 seeded random 32-bit words
+//     (-decode.words), apart from the documented exceptions (compressed
+//     HINTs, c.unimp, reserved rounding modes, extensions gemu lacks).
+//   - exec_test.go, system_test.go, fp_test.go: tables of expected results
+//     worked out from the spec, for every instruction and its edge cases.
+//   - fp_oracle_test.go: FP results and flags against math/big.
+//   - concurrency_test.go: AMO, LR/SC and lock-protected counters shared by
+//     several CPUs on several goroutines (run it with -race).
+//   - qemu_diff_test.go: random programs built with riscv64-linux-gnu-gcc
+//     and run under qemu-riscv64 and this CPU; register files, fcsr and
+//     memory must match (TestQemuBisect narrows down a difference).
+//   - bench_test.go: guest MIPS of integer, FP and FMA loops.
 //
 // # Concurrency
 //
