@@ -322,3 +322,18 @@ func decodeShard(k, n, total int) {
 	}
 	fmt.Printf("decode-stats: %d %d %d\n", st.same, st.refOnly, st.bothUnknown)
 }
+
+// FuzzDecode compares the decoders on fuzzer-chosen words (go test
+// -fuzz=FuzzDecode). Run single-process: the reference decoder is not
+// goroutine-safe, so use -parallel=1.
+func FuzzDecode(f *testing.F) {
+	for _, w := range []uint32{0x00000013, 0x02a5f533, 0x0805c53b, 0x06b4a52f, 0x023110d3, 0x4501, 0x9002} {
+		f.Add(w)
+	}
+	f.Fuzz(func(t *testing.T, w uint32) {
+		var st decodeStats
+		if msg := compareDecode(w, &st); msg != "" {
+			t.Fatal(msg)
+		}
+	})
+}

@@ -68,7 +68,7 @@ var (
 
 func init() {
 	for i := 1; i < 32; i++ {
-		if i != 8 && i != 9 {
+		if i != 2 && i != 8 && i != 9 {
 			intRegs = append(intRegs, i)
 		}
 	}
@@ -78,6 +78,11 @@ func (g *progGen) x() string { return fmt.Sprintf("x%d", intRegs[g.r.IntN(len(in
 func (g *progGen) src() string {
 	return fmt.Sprintf("x%d", g.r.IntN(32))
 }
+
+// base is the base register of a load or store: s0, or sp (which holds
+// the same address) so that the sp-relative compressed forms are used.
+func (g *progGen) base() string { return [2]string{"s0", "sp"}[g.r.IntN(2)] }
+
 func (g *progGen) f() string  { return fmt.Sprintf("f%d", g.r.IntN(32)) }
 func (g *progGen) rm() string { return rmNames[g.r.IntN(len(rmNames))] }
 func (g *progGen) sd() string { return [2]string{"s", "d"}[g.r.IntN(2)] }
@@ -101,20 +106,20 @@ func (g *progGen) instruction() {
 	case k < 30:
 		g.emit("%s %s, %d", [2]string{"lui", "auipc"}[r.IntN(2)], g.x(), r.IntN(1<<20))
 	case k < 34:
-		g.emit("%s %s, %d(s0)", loads[r.IntN(len(loads))], g.x(), r.IntN(256))
+		g.emit("%s %s, %d(%s)", loads[r.IntN(len(loads))], g.x(), r.IntN(256), g.base())
 	case k < 38:
-		g.emit("%s %s, %d(s0)", stores[r.IntN(len(stores))], g.src(), r.IntN(256))
+		g.emit("%s %s, %d(%s)", stores[r.IntN(len(stores))], g.src(), r.IntN(256), g.base())
 	case k < 40:
 		if r.IntN(2) == 0 {
-			g.emit("flw %s, %d(s0)", g.f(), r.IntN(256))
+			g.emit("flw %s, %d(%s)", g.f(), r.IntN(256), g.base())
 		} else {
-			g.emit("fld %s, %d(s0)", g.f(), r.IntN(256))
+			g.emit("fld %s, %d(%s)", g.f(), r.IntN(256), g.base())
 		}
 	case k < 42:
 		if r.IntN(2) == 0 {
-			g.emit("fsw %s, %d(s0)", g.f(), r.IntN(256))
+			g.emit("fsw %s, %d(%s)", g.f(), r.IntN(256), g.base())
 		} else {
-			g.emit("fsd %s, %d(s0)", g.f(), r.IntN(256))
+			g.emit("fsd %s, %d(%s)", g.f(), r.IntN(256), g.base())
 		}
 	case k < 45:
 		w := [2]string{"w", "d"}[r.IntN(2)]
@@ -258,6 +263,7 @@ func (g *progGen) program(n int) string {
 		g.emit("fld f%d, %d(s0)", i, 1280+8*i)
 	}
 	g.emit("fld f0, 1280(s0)")
+	g.emit("mv sp, s0")
 	g.emit("fsrmi %d", g.r.IntN(5))
 	for range n {
 		g.instruction()
