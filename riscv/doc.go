@@ -98,7 +98,10 @@
 //     HINTs, c.unimp, reserved rounding modes, extensions gemu lacks).
 //   - exec_test.go, system_test.go, fp_test.go: tables of expected results
 //     worked out from the spec, for every instruction and its edge cases.
-//   - fp_oracle_test.go: FP results and flags against math/big.
+//   - fp_oracle_test.go, fp_rat_test.go: FP results and flags against
+//     math/big: big.Float rounding in the normal range, and an independent
+//     rounding of exact big.Rat results over the whole range (subnormals,
+//     overflow, cancellation).
 //   - concurrency_test.go: AMO, LR/SC and lock-protected counters shared by
 //     several CPUs on several goroutines (run it with -race).
 //   - qemu_diff_test.go: random programs built with riscv64-linux-gnu-gcc
