@@ -72,12 +72,17 @@ func (f *ffmt) canonNaN() uint64 {
 // isNaN and isSNaN look at the raw bits (a float64 conversion would quiet
 // a signalling NaN).
 func (f *ffmt) isNaN(b uint64) bool {
-	e := b >> (f.p - 1) & (1<<(f.width-f.p) - 1)
-	return e == 1<<(f.width-f.p)-1 && b&(1<<(f.p-1)-1) != 0
+	if f.width == 32 {
+		return b&0x7fffffff > 0x7f800000
+	}
+	return b&(1<<63-1) > 0x7ff0000000000000
 }
 
 func (f *ffmt) isSNaN(b uint64) bool {
-	return f.isNaN(b) && b&(1<<(f.p-2)) == 0
+	if f.width == 32 {
+		return b&0x7fffffff > 0x7f800000 && b&(1<<22) == 0
+	}
+	return b&(1<<63-1) > 0x7ff0000000000000 && b&(1<<51) == 0
 }
 
 // value converts non-NaN bits of format f to float64 (exactly).
@@ -315,7 +320,7 @@ func zeroSum(f *ffmt, xZero, xNeg, yZero, yNeg bool, rm uint8) uint64 {
 	return f.zero(rm == RDN)
 }
 
-// nanResult settles NaN operands: it reports whether any of the given
+// nanCheck settles NaN operands: it reports whether any of the given
 // operands is a NaN, and the flags (NV if one is signalling).
 func nanCheck(f *ffmt, ops ...uint64) (isNaN bool, fl uint32) {
 	for _, b := range ops {
@@ -329,9 +334,21 @@ func nanCheck(f *ffmt, ops ...uint64) (isNaN bool, fl uint32) {
 	return
 }
 
+// nanCheck2 is nanCheck for two operands, without the slice.
+func nanCheck2(f *ffmt, a, b uint64) (isNaN bool, fl uint32) {
+	an, bn := f.isNaN(a), f.isNaN(b)
+	if !an && !bn {
+		return false, 0
+	}
+	if an && f.isSNaN(a) || bn && f.isSNaN(b) {
+		return true, FlagNV
+	}
+	return true, 0
+}
+
 // fadd computes a+b (or a-b if sub) in format f.
 func fadd(f *ffmt, ab, bb uint64, sub bool, rm uint8) (uint64, uint32) {
-	if n, fl := nanCheck(f, ab, bb); n {
+	if n, fl := nanCheck2(f, ab, bb); n {
 		return f.canonNaN(), fl
 	}
 	a, b := f.value(ab), f.value(bb)
@@ -362,7 +379,7 @@ const tinyLimit = 0x1p-960
 
 // fmul computes a*b in format f.
 func fmul(f *ffmt, ab, bb uint64, rm uint8) (uint64, uint32) {
-	if n, fl := nanCheck(f, ab, bb); n {
+	if n, fl := nanCheck2(f, ab, bb); n {
 		return f.canonNaN(), fl
 	}
 	a, b := f.value(ab), f.value(bb)
@@ -385,7 +402,7 @@ func fmul(f *ffmt, ab, bb uint64, rm uint8) (uint64, uint32) {
 
 // fdiv computes a/b in format f.
 func fdiv(f *ffmt, ab, bb uint64, rm uint8) (uint64, uint32) {
-	if n, fl := nanCheck(f, ab, bb); n {
+	if n, fl := nanCheck2(f, ab, bb); n {
 		return f.canonNaN(), fl
 	}
 	a, b := f.value(ab), f.value(bb)
