@@ -56,11 +56,12 @@ func (s *Space) Translate(a Addr, n uint64) (uintptr, bool) {
 	return s.base + uintptr(a), true
 }
 
-// allows reports whether guest protection prot permits acc. Any permission
-// implies read, as on the host (riscv64 Linux would fault a load from an
-// execute-only page; gemu reads it, like x86_64 Linux).
+// allows reports whether guest protection prot permits acc. Write implies
+// read (riscv64 Linux maps PROT_WRITE pages readable); execute does not:
+// an execute-only page faults on a load, on riscv64 as on an x86_64 kernel
+// with protection keys.
 func allows(prot int, acc Access) bool {
-	if acc&AccessRead != 0 && prot&(ProtRead|ProtWrite|ProtExec) == 0 {
+	if acc&AccessRead != 0 && prot&(ProtRead|ProtWrite) == 0 {
 		return false
 	}
 	if acc&AccessWrite != 0 && prot&ProtWrite == 0 {

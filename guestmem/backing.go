@@ -41,6 +41,12 @@ func inspectFD(fd int) (fileInfo, unix.Errno) {
 	if unix.Fstatfs(fd, &st) == nil {
 		fi.noexec = st.Flags&unix.ST_NOEXEC != 0
 	}
+	switch fi.stat.Mode & unix.S_IFMT {
+	case unix.S_IFIFO, unix.S_IFSOCK, 0:
+		// Pipes, sockets and anonymous inodes live on internal file
+		// systems Linux marks noexec.
+		fi.noexec = true
+	}
 	if p, err := readlinkFD(fd); err == nil {
 		fi.path = p
 	}
@@ -56,16 +62,22 @@ func readlinkFD(fd int) (string, error) {
 	return string(buf[:n]), nil
 }
 
-// maxFileSize is the largest mappable offset of a file of this mode (Linux's
-// file_mmap_size_max): regular files and block devices are limited to
-// MAX_LFS_FILESIZE; other files (character devices) only by the offset
-// type.
+// isDevZero reports whether the file is /dev/zero, whose mappings Linux
+// makes anonymous (private) or shared anonymous (shared).
+func (fi *fileInfo) isDevZero() bool {
+	return fi.stat.Mode&unix.S_IFMT == unix.S_IFCHR && unix.Major(fi.stat.Rdev) == 1 && unix.Minor(fi.stat.Rdev) == 5
+}
+
+// maxFileSize is the largest mappable end offset of a file of this mode
+// (Linux's file_mmap_size_max): regular files, block devices and sockets
+// are limited to MAX_LFS_FILESIZE, everything else to the largest unsigned
+// long (gemu maps no device with unsigned offsets).
 func maxFileSize(mode uint32) uint64 {
 	switch mode & unix.S_IFMT {
-	case unix.S_IFREG, unix.S_IFBLK:
+	case unix.S_IFREG, unix.S_IFBLK, unix.S_IFSOCK:
 		return math.MaxInt64
 	}
-	return 0
+	return math.MaxUint64
 }
 
 // fileBackingLocked returns the shared backing for the file open at fd,
@@ -82,6 +94,7 @@ func (s *Space) fileBackingLocked(fd int, fi *fileInfo) (*backing, error) {
 		return nil, fmt.Errorf("guestmem: duplicating fd %d: %w", fd, err)
 	}
 	b := &backing{
+		devZero:  fi.isDevZero(),
 		fd:       dup,
 		dev:      fi.stat.Dev,
 		ino:      fi.stat.Ino,

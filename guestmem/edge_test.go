@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -255,3 +257,50 @@ func TestProcMapsFormat(t *testing.T) {
 		t.Errorf("shared anonymous line %q", lines[1])
 	}
 }
+
+func TestExecOnly(t *testing.T) {
+	s := newTestSpace(t, Config{})
+	a, e := s.Mmap(0, 4096, ProtRead|ProtWrite, anonRW, -1, 0)
+	if e != 0 {
+		t.Fatal(e)
+	}
+	code := []byte{0x13, 0x05, 0x10, 0x00} // addi a0, zero, 1
+	s.CopyOut(a, code)
+	s.Mprotect(a, 4096, ProtExec)
+	mustInvariants(t, s)
+	buf := make([]byte, 4)
+	if e := s.CopyIn(buf, a); e != unix.EFAULT {
+		t.Fatalf("read of an execute-only page: %v", e)
+	}
+	if !touchFaults(s, a) {
+		t.Fatal("a host load from an execute-only page did not fault")
+	}
+	f, retry := s.HandleFault(s.Base()+uintptr(a), AccessExec)
+	if retry || f.Signal != 0 || !f.Emulate {
+		t.Fatalf("fetch fault on an execute-only page: %+v retry %v", f, retry)
+	}
+	if e := s.FetchSlow(a, buf); e != 0 || string(buf) != string(code) {
+		t.Fatalf("FetchSlow: %x %v", buf, e)
+	}
+	f, _ = s.HandleFault(s.Base()+uintptr(a), AccessRead)
+	if f.Signal != SIGSEGV || f.Code != SegvAccErr {
+		t.Fatalf("load fault on an execute-only page: %+v", f)
+	}
+	if e := s.LoadSlow(a, buf); e != unix.EFAULT {
+		t.Fatalf("LoadSlow of an execute-only page: %v", e)
+	}
+}
+
+// touchFaults reports whether a host load at guest address a faults.
+func touchFaults(s *Space, a Addr) (faulted bool) {
+	old := debug.SetPanicOnFault(true)
+	defer func() {
+		debug.SetPanicOnFault(old)
+		faulted = recover() != nil
+	}()
+	p := (*byte)(unsafe.Add(hostPointer(s.Base()), uintptr(a)))
+	loadSink = *p
+	return false
+}
+
+var loadSink byte

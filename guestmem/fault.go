@@ -60,7 +60,67 @@ func (s *Space) HandleFault(hostAddr uintptr, acc Access) (f Fault, retry bool) 
 		return Fault{}, true
 	}
 	f = s.classifyLocked(a, acc)
-	return f, f.Signal == 0
+	if f.Signal != 0 {
+		return f, false
+	}
+	// The guest may make this access. If the host page allows it too, the
+	// mapping changed under a racing thread: retry. If not, it must be
+	// made in software.
+	v := s.vmas.find(a)
+	hp := hostProt(v.prot)
+	need := unix.PROT_READ
+	if acc&AccessWrite != 0 {
+		need = unix.PROT_WRITE
+	}
+	if hp&need == need {
+		return f, true
+	}
+	f.Emulate = true
+	return f, false
+}
+
+// FetchSlow reads instruction bytes at a from a page the guest may execute
+// but the host cannot read (execute-only): it goes through the process's
+// own memory file, which reads any mapped page.
+func (s *Space) FetchSlow(a Addr, buf []byte) unix.Errno {
+	return s.slowAccess(a, buf, AccessExec)
+}
+
+// LoadSlow reads guest memory at a that the guest may read but the host
+// page does not allow.
+func (s *Space) LoadSlow(a Addr, buf []byte) unix.Errno {
+	return s.slowAccess(a, buf, AccessRead)
+}
+
+// StoreSlow writes guest memory at a that the guest may write but the host
+// page does not allow.
+func (s *Space) StoreSlow(a Addr, buf []byte) unix.Errno {
+	return s.slowAccess(a, buf, AccessWrite)
+}
+
+func (s *Space) slowAccess(a Addr, buf []byte, acc Access) unix.Errno {
+	if len(buf) == 0 {
+		return 0
+	}
+	// Held for writing: a slow store is then atomic with respect to every
+	// other slow access.
+	s.lock()
+	defer s.unlock()
+	if e := s.checkAccessLocked(a, uint64(len(buf)), acc); e != 0 {
+		return e
+	}
+	var err error
+	var n int
+	off := int64(s.hostAddr(a))
+	if acc&AccessWrite != 0 {
+		n, err = unix.Pwrite(s.memFD, buf, off)
+	} else {
+		n, err = unix.Pread(s.memFD, buf, off)
+	}
+	if err != nil || n != len(buf) {
+		return unix.EFAULT
+	}
+	return 0
 }
 
 // stackLimit is the guest's RLIMIT_STACK, bounding grows-down growth.
@@ -112,7 +172,7 @@ func (s *Space) ProtectCode(r Range) {
 		if _, done := s.codePages[p]; done {
 			continue
 		}
-		if s.hostProtect(Range{p, p + g}, hostProt(v.prot&^ProtWrite)) == 0 {
+		if s.hostProtect(Range{p, p + g}, codeProt(v.prot)) == 0 {
 			s.codePages[p] = struct{}{}
 		}
 	}
@@ -191,6 +251,6 @@ func (s *Space) reprotectCodeLocked(r Range) {
 			delete(s.codePages, p)
 			continue
 		}
-		s.hostProtect(Range{p, p + Addr(s.guestPage)}, hostProt(v.prot&^ProtWrite))
+		s.hostProtect(Range{p, p + Addr(s.guestPage)}, codeProt(v.prot))
 	}
 }

@@ -7,12 +7,14 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// hostProt is the host protection for guest protection p: guest EXEC
-// becomes host READ (guest code is interpreted, never executed by the
-// host), and any access implies READ, as on the host CPU.
+// hostProt is the host protection for guest protection p. Guest code is
+// interpreted, never executed by the host, so EXEC is dropped: a guest page
+// that is execute-only is PROT_NONE on the host, so that a guest load from
+// it faults as on riscv64 Linux, and the CPU fetches its instructions
+// through FetchSlow. Write implies read, as on every host.
 func hostProt(p int) int {
 	h := 0
-	if p&(ProtRead|ProtWrite|ProtExec) != 0 {
+	if p&(ProtRead|ProtWrite) != 0 {
 		h |= unix.PROT_READ
 	}
 	if p&ProtWrite != 0 {
@@ -20,6 +22,10 @@ func hostProt(p int) int {
 	}
 	return h
 }
+
+// codeProt is the host protection of a writable guest page whose code the
+// CPU caches: readable as before, not writable.
+func codeProt(p int) int { return hostProt(p) &^ unix.PROT_WRITE }
 
 func (s *Space) hostAddr(a Addr) uintptr { return s.base + uintptr(a) }
 
@@ -96,6 +102,20 @@ func (s *Space) hostMincore(r Range, vec []byte) unix.Errno {
 func (s *Space) hostMlock(r Range, flags int) unix.Errno {
 	_, _, e := unix.Syscall(unix.SYS_MLOCK2, s.hostAddr(r.Start), uintptr(r.Len()), uintptr(flags))
 	return e
+}
+
+// hostLockLike locks the host pages of r if v is locked, faulting them in
+// unless v locks on fault only. Errors are the populate failures Linux
+// ignores here (mmap, mremap growth).
+func (s *Space) hostLockLike(v *vma, r Range) {
+	if v.flags&vmLocked == 0 {
+		return
+	}
+	flags := 0
+	if v.flags&vmLockOnFault != 0 {
+		flags = unix.MLOCK_ONFAULT
+	}
+	s.hostMlock(r, flags)
 }
 
 // hostMunlock is munlock(2) on the window.

@@ -204,16 +204,19 @@ func (s *Space) checkPiece(v *vma, lo, hi Addr, seg hostSeg) error {
 	}
 	got := seg.perms
 	if _, code := s.codePages[Addr(alignDown(uint64(lo), s.guestPage))]; code {
-		want = hostPerms(hostProt(v.prot&^ProtWrite), v.shared)
+		want = hostPerms(codeProt(v.prot), v.shared)
 	}
 	if got != want {
 		return fmt.Errorf("guest %v (mapping %v prot %d): host shows %s, want %s", Range{lo, hi}, v.rng(), v.prot, got, want)
 	}
-	if v.file != nil && !inFill {
+	if v.file != nil && v.file.devZero {
+		// Private /dev/zero: anonymous memory the host names /dev/zero,
+		// with an offset of its own choosing.
+	} else if v.file != nil && !inFill {
 		if seg.ino != v.file.ino {
 			return fmt.Errorf("guest %v: host shows inode %d, want %d", Range{lo, hi}, seg.ino, v.file.ino)
 		}
-		wantOff := v.off + uint64(lo-v.start)
+		wantOff := v.off - v.file.offBias + uint64(lo-v.start)
 		gotOff := seg.off + uint64(s.hostAddr(lo)-seg.start)
 		if gotOff != wantOff {
 			return fmt.Errorf("guest %v: host file offset %#x, want %#x", Range{lo, hi}, gotOff, wantOff)

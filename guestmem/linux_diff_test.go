@@ -143,6 +143,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// diffTrace (environment DIFF_TRACE=1) prints every operation and compares
+// everything after each, to find the step that diverges.
+var diffTrace = os.Getenv("DIFF_TRACE") != ""
+
 var (
 	diffOps        = flag.Int("diff.ops", 200000, "operations of the G == H Linux-differential run; G = 16 KiB and 64 KiB each run 15% of this")
 	diffSeed       = flag.Uint64("diff.seed", 0, "base seed of the Linux-differential runs (0: time-based, printed)")
@@ -726,6 +730,9 @@ func (r *diffRunner) step(o diffOp) error {
 		return err
 	}
 	r.steps++
+	if diffTrace {
+		fmt.Fprintf(os.Stderr, "step %d %v\n", r.steps, o)
+	}
 	return r.compareState(o)
 }
 
@@ -949,15 +956,10 @@ func (r *diffRunner) doMmap(o diffOp) error {
 	return nil
 }
 
-// mremapLens translates mremap's lengths: rounded up to G, but unequal if
-// the guest's raw lengths are (MREMAP_DONTUNMAP compares them raw).
+// mremapLens translates mremap's lengths: rounded up to G (Linux 6.18
+// rounds both before any check, MREMAP_DONTUNMAP's equality test included).
 func (r *diffRunner) mremapLens(o diffOp, hold uintptr) (uint64, uint64) {
-	ol := r.hostLen(o.length, hold)
-	nl := r.roundG(o.newLen.v)
-	if r.g() != diffHostPage && o.length.v != o.newLen.v && !o.length.wrap && ol == nl && nl != 0 {
-		nl--
-	}
-	return ol, nl
+	return r.hostLen(o.length, hold), r.roundG(o.newLen.v)
 }
 
 func (r *diffRunner) doMremap(o diffOp) error {
@@ -989,7 +991,7 @@ func (r *diffRunner) doMremap(o diffOp) error {
 	implies := flags&(MremapFixed|MremapDontUnmap) != 0
 	paramsOK := flags&^(MremapMayMove|MremapFixed|MremapDontUnmap) == 0 && uint64(gold)%g == 0 && rl != 0 &&
 		(!implies || (uint64(gnew)%g == 0 && flags&MremapMayMove != 0)) &&
-		(flags&MremapDontUnmap == 0 || (!o.length.wrap && o.length.v == o.newLen.v))
+		(flags&MremapDontUnmap == 0 || holdLen == hnewLen)
 	kernelChooses := paramsOK && flags&MremapMayMove != 0 && flags&MremapFixed == 0
 	if paramsOK && flags&MremapFixed == 0 && rl < 1<<47 && !r.inRegion(hold, rl) {
 		// Growing in place would leave the region (on both sides).
@@ -1316,7 +1318,7 @@ func (r *diffRunner) doRead(o diffOp) error {
 // --- state comparison ----------------------------------------------------
 
 func (r *diffRunner) flagsDue(o diffOp) bool {
-	if r.steps%diffFlushEvery == 0 || r.checkAll {
+	if r.steps%diffFlushEvery == 0 || r.checkAll || diffTrace {
 		return true
 	}
 	switch o.kind {

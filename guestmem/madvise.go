@@ -63,6 +63,21 @@ func (s *Space) Madvise(addr Addr, length uint64, advice int) unix.Errno {
 	}
 	s.lock()
 	defer s.unlock()
+	if advice == MadvPopulateRead || advice == MadvPopulateWrite {
+		// Linux populates from the start and stops at the first hole.
+		for a := addr; a < end; {
+			v := s.vmas.find(a)
+			if v == nil {
+				return unix.ENOMEM
+			}
+			r := Range{a, min(v.end, end)}
+			if e := s.adviseOneLocked(v, r, advice); e != 0 {
+				return e
+			}
+			a = r.End
+		}
+		return 0
+	}
 	err := s.walkMapped(addr, end, func(v *vma, r Range) unix.Errno {
 		return s.adviseOneLocked(v, r, advice)
 	})
@@ -108,7 +123,7 @@ func (s *Space) adviseOneLocked(v *vma, r Range, advice int) unix.Errno {
 		if locked {
 			return unix.EINVAL
 		}
-		if advice == MadvFree && v.file != nil {
+		if advice == MadvFree && v.file != nil && !v.file.devZero {
 			return unix.EINVAL
 		}
 	case MadvDontNeedLocked:
@@ -121,6 +136,17 @@ func (s *Space) adviseOneLocked(v *vma, r Range, advice int) unix.Errno {
 		}
 	case MadvCold, MadvPageOut:
 		if locked {
+			return unix.EINVAL
+		}
+	case MadvPopulateRead, MadvPopulateWrite:
+		// Linux faults the pages in as a data access would, without
+		// forcing: the mapping must allow it by itself (PROT_READ, not
+		// just write or execute, for reading).
+		need := ProtRead
+		if advice == MadvPopulateWrite {
+			need = ProtWrite
+		}
+		if v.prot&need == 0 {
 			return unix.EINVAL
 		}
 	}
@@ -275,7 +301,8 @@ func (s *Space) lockRange(addr Addr, length uint64, set vmFlags) unix.Errno {
 	start := addr - Addr(off)
 	alen := alignUp(length+off, s.guestPage)
 	end := start + Addr(alen)
-	if end < start || (length+off != 0 && alen == 0) {
+	// Linux: the rounded length may wrap to 0, which locks nothing.
+	if end < start {
 		return unix.EINVAL
 	}
 	if end == start {
@@ -287,14 +314,25 @@ func (s *Space) lockRange(addr Addr, length uint64, set vmFlags) unix.Errno {
 	if v == nil {
 		return unix.ENOMEM
 	}
+	// Linux marks every mapping first and then faults the pages in; a
+	// page that cannot be faulted in (past end of file) makes the call
+	// fail with ENOMEM, the marks staying. The host's mlock does the same
+	// for each piece, and its first error is the answer.
 	tmp := v.start
+	var populateErr unix.Errno
 	for v != nil && tmp < end && v.start < end {
 		if v.start != tmp {
+			s.mergeRange(Range{start, end})
 			return unix.ENOMEM
 		}
 		r := Range{max(v.start, start), min(v.end, end)}
-		if e := s.setLockLocked(v, r, set); e != 0 {
+		hostErr, e := s.setLockLocked(v, r, set)
+		if e != 0 {
+			s.mergeRange(Range{start, end})
 			return e
+		}
+		if populateErr == 0 && set == vmLocked {
+			populateErr = hostErr
 		}
 		tmp = r.End
 		v = s.vmas.lowerBound(r.End)
@@ -303,29 +341,29 @@ func (s *Space) lockRange(addr Addr, length uint64, set vmFlags) unix.Errno {
 	if tmp < end {
 		return unix.ENOMEM
 	}
-	return 0
+	return populateErr
 }
 
 // setLockLocked sets the lock state of r (inside v) and locks or unlocks
-// the host pages.
-func (s *Space) setLockLocked(v *vma, r Range, set vmFlags) unix.Errno {
-	was := v.flags & (vmLocked | vmLockOnFault)
+// the host pages. err is a bookkeeping failure (nothing changed); hostErr
+// is the host's answer to locking the pages (the state is set anyway).
+func (s *Space) setLockLocked(v *vma, r Range, set vmFlags) (hostErr, err unix.Errno) {
 	if e := s.setFlagsLocked(v, r, set, (vmLocked|vmLockOnFault)&^set); e != 0 {
-		return e
+		return 0, e
 	}
-	switch {
-	case set != 0 && was != set:
-		hf := 0
-		if set&vmLockOnFault != 0 {
-			hf = unix.MLOCK_ONFAULT
-		}
-		if e := s.hostMlock(r, hf); e != 0 {
-			s.debugf("guestmem: host mlock %v: %v", r, e)
-		}
-	case set == 0 && was != 0:
+	if set == 0 {
 		s.hostMunlock(r)
+		return 0, 0
 	}
-	return 0
+	hf := 0
+	if set&vmLockOnFault != 0 {
+		hf = unix.MLOCK_ONFAULT
+	}
+	if e := s.hostMlock(r, hf); e != 0 {
+		s.debugf("guestmem: host mlock %v: %v", r, e)
+		return e, 0
+	}
+	return 0, 0
 }
 
 // Mlockall implements mlockall(2).

@@ -208,10 +208,10 @@ func (s *Space) findLocked(length, align uint64) (Addr, bool) {
 // checkFileMapping applies Linux's checks on a file mapping and fills in
 // v's sharing and maximum protection.
 func (s *Space) checkFileMapping(fi *fileInfo, v *vma, prot, flags int, offset, length uint64) unix.Errno {
-	if maxSize := maxFileSize(fi.stat.Mode); maxSize != 0 {
-		if length > maxSize || offset > maxSize-length {
-			return unix.EOVERFLOW
-		}
+	// Linux's file_mmap_ok, in pages.
+	maxSize := maxFileSize(fi.stat.Mode)
+	if length > maxSize || offset/s.guestPage > (maxSize-length)>>log2(s.guestPage) {
+		return unix.EOVERFLOW
 	}
 	switch flags & MapTypeMask {
 	case MapShared, MapSharedValidate:
@@ -272,8 +272,21 @@ func (s *Space) installLocked(v *vma, fd int, fi *fileInfo, flags int) unix.Errn
 	if v.flags&vmNoReserve != 0 {
 		extra |= unix.MAP_NORESERVE
 	}
+	anon := flags&MapAnonymous != 0
+	if !anon && fi != nil && fi.isDevZero() {
+		if v.shared {
+			// Linux turns a shared mapping of /dev/zero into shared
+			// anonymous memory.
+			anon = true
+		} else {
+			// A private one is anonymous memory that keeps /dev/zero's
+			// name, with the page offset anonymous memory gets: its
+			// address. The host makes the same.
+			v.off = uint64(r.Start)
+		}
+	}
 	switch {
-	case flags&MapAnonymous != 0 && !v.shared && !s.intersects(r):
+	case anon && !v.shared && !s.intersects(r):
 		if hprot == unix.PROT_NONE {
 			v.flags |= vmPristine
 		}
@@ -294,29 +307,37 @@ func (s *Space) installLocked(v *vma, fd int, fi *fileInfo, flags int) unix.Errn
 				s.hostMadvise(r, advice)
 			}
 		}
-	case flags&MapAnonymous != 0 && !v.shared:
+	case anon && !v.shared:
 		if e := s.hostMapAnon(r, hprot, extra); e != 0 {
 			return e
 		}
-	case flags&MapAnonymous != 0:
+	case anon:
+		// Shared anonymous memory (or shared /dev/zero, at the offset
+		// given: pages past the object's size raise SIGBUS, as in Linux).
 		b, e := s.anonSharedBacking(r.Len())
 		if e != 0 {
 			return e
 		}
-		if e := s.hostMmap(r, hprot, unix.MAP_SHARED|extra, b.fd, 0); e != 0 {
+		if flags&MapAnonymous != 0 {
+			v.off = 0
+		} else if limit := alignUp(r.Len(), s.hostPage); v.off > limit {
+			// Shared /dev/zero at an offset past the object's size: every
+			// page raises SIGBUS. The host refuses offsets past 2^63, so
+			// it maps the object at its size, which does the same; the
+			// guest still sees its offset.
+			b.offBias = v.off - limit
+		}
+		if e := s.hostMmap(r, hprot, unix.MAP_SHARED|extra, b.fd, v.off-b.offBias); e != 0 {
 			s.unrefBacking(b)
 			return e
 		}
 		v.file = b
-		v.off = 0
 	default:
 		if e := s.mapFileLocked(v, fd, fi, extra); e != 0 {
 			return e
 		}
 	}
-	if v.flags&vmLocked != 0 {
-		s.hostMlock(r, 0)
-	}
+	s.hostLockLike(v, r)
 	s.changedLocked(r)
 	s.carveLocked(r)
 	s.vmas.insert(v)

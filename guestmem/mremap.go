@@ -74,7 +74,7 @@ func (s *Space) mremapLocked(addr Addr, oldLen, newLen uint64, flags int, newAdd
 }
 
 // moveOnlyLocked moves every mapping in [addr, addr+length) to newAddr,
-// keeping the gaps between them (Linux 6.17+).
+// keeping the gaps between them (Linux 6.17+; DONTUNMAP may come with it).
 func (s *Space) moveOnlyLocked(addr Addr, length uint64, newAddr Addr, flags int) (Addr, unix.Errno) {
 	start, end := addr, addr+Addr(length)
 	target := newAddr
@@ -83,10 +83,20 @@ func (s *Space) moveOnlyLocked(addr Addr, length uint64, newAddr Addr, flags int
 	var lastEnd Addr
 	for {
 		v := s.vmas.lowerBound(start)
+		if seen && v != nil && v.start < start {
+			// What is left of a piece moved with DONTUNMAP.
+			v = v.next
+		}
 		if v == nil || v.start >= end {
 			break
 		}
 		if !seen && addr < v.start {
+			return 0, unix.EFAULT
+		}
+		// Linux moves several mappings at once only where the file's own
+		// address choice is known to honour a fixed address: not for a
+		// private mapping of /dev/zero.
+		if v.file != nil && v.file.devZero && (seen || v.end < end) {
 			return 0, unix.EFAULT
 		}
 		pieceStart := max(v.start, addr)
@@ -145,7 +155,9 @@ func (s *Space) remapOneLocked(v *vma, addr Addr, oldLen, newLen uint64, flags i
 		case !grow && !shrink:
 			return addr, 0
 		case shrink:
-			s.unmapRangeLocked(Range{addr + Addr(newLen), addr + Addr(oldLen)})
+			if e := s.munmapLocked(addr+Addr(newLen), oldLen-newLen); e != 0 {
+				return 0, e
+			}
 			return addr, 0
 		}
 		if uint64(v.end-addr) == oldLen && s.canExpandLocked(v, newLen-oldLen) {
@@ -178,7 +190,9 @@ func (s *Space) remapOneLocked(v *vma, addr Addr, oldLen, newLen uint64, flags i
 		}
 	}
 	if shrink {
-		s.unmapRangeLocked(Range{addr + Addr(newLen), addr + Addr(oldLen)})
+		if e := s.munmapLocked(addr+Addr(newLen), oldLen-newLen); e != 0 {
+			return 0, e
+		}
 		oldLen = newLen
 		if v = s.vmas.find(addr); v == nil {
 			return 0, unix.EFAULT
@@ -231,12 +245,12 @@ func (s *Space) mapLikeLocked(v *vma, r Range, off uint64) unix.Errno {
 	case v.file.isShm:
 		e = s.hostDupShm(v, r, off)
 	case v.shared:
-		e = s.hostMmap(r, hp, unix.MAP_SHARED, v.file.fd, off)
+		e = s.hostMmap(r, hp, unix.MAP_SHARED, v.file.fd, off-v.file.offBias)
 	default:
 		e = s.hostMmap(r, hp, unix.MAP_PRIVATE, v.file.fd, off)
 	}
-	if e == 0 && v.flags&vmLocked != 0 {
-		s.hostMlock(r, 0)
+	if e == 0 {
+		s.hostLockLike(v, r)
 	}
 	return e
 }
@@ -258,8 +272,7 @@ func (s *Space) moveLocked(v *vma, addr Addr, oldLen, newLen uint64, dst Addr, f
 		// Private pages move with their page tables. DONTUNMAP keeps the
 		// source mapped, so there is never a hole in the window; the
 		// source is replaced below.
-		if _, e := hostMremap(s.hostAddr(src.Start), moved, moved,
-			unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED|unix.MREMAP_DONTUNMAP, s.hostAddr(dst)); e != 0 {
+		if e := s.hostMove(Range{src.Start, src.Start + Addr(moved)}, dst); e != 0 {
 			return 0, e
 		}
 		if newLen > moved {
@@ -290,10 +303,10 @@ func (s *Space) moveLocked(v *vma, addr Addr, oldLen, newLen uint64, dst Addr, f
 	s.changedLocked(src)
 	s.dropCodePagesLocked(src)
 	if dontUnmap {
-		// Linux clears the lock on the source mapping.
-		for w := s.vmas.find(addr); w != nil && w.start < src.End; w = w.next {
-			w.flags &^= vmLocked | vmLockOnFault
-		}
+		// Linux clears the lock on the moved-from range.
+		s.walkMapped(src.Start, src.End, func(w *vma, r Range) unix.Errno {
+			return s.setFlagsLocked(w, r, 0, vmLocked|vmLockOnFault)
+		})
 		s.mergeRange(src)
 	} else if oldLen > 0 {
 		s.hostReserve(src)
@@ -303,6 +316,33 @@ func (s *Space) moveLocked(v *vma, addr Addr, oldLen, newLen uint64, dst Addr, f
 	s.vmas.insert(nv)
 	s.mergeAround(nv)
 	return dst, 0
+}
+
+// hostMove moves the host pages of src to dst (page tables and all), leaving
+// src mapped but empty (DONTUNMAP) so the window never has a hole. One guest
+// mapping can be several host mappings (the host keeps apart what it cannot
+// merge, such as an anonymous mapping grown by mremap); the host moves
+// several at once only where it knows their files allow it, so when it
+// refuses, each host mapping moves on its own.
+func (s *Space) hostMove(src Range, dst Addr) unix.Errno {
+	const flags = unix.MREMAP_MAYMOVE | unix.MREMAP_FIXED | unix.MREMAP_DONTUNMAP
+	_, e := hostMremap(s.hostAddr(src.Start), src.Len(), src.Len(), flags, s.hostAddr(dst))
+	if e != unix.EFAULT {
+		return e
+	}
+	segs, err := readHostMaps(s.hostAddr(src.Start), s.hostAddr(src.End))
+	if err != nil {
+		return unix.EFAULT
+	}
+	for _, seg := range segs {
+		lo := max(seg.start, s.hostAddr(src.Start))
+		hi := min(seg.end, s.hostAddr(src.End))
+		to := s.hostAddr(dst) + (lo - s.hostAddr(src.Start))
+		if _, e := hostMremap(lo, uint64(hi-lo), uint64(hi-lo), flags, to); e != 0 {
+			return e
+		}
+	}
+	return 0
 }
 
 // hostDupShm maps the pages of v's shm segment from offset off at r. A

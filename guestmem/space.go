@@ -97,6 +97,9 @@ type Space struct {
 	cbMu       sync.Mutex
 	invalidate []func(Range)
 
+	// memFD is /proc/self/mem, open for the slow accesses. Immutable.
+	memFD int
+
 	logf func(format string, args ...any)
 }
 
@@ -170,6 +173,12 @@ func New(cfg Config) (*Space, error) {
 		return nil, fmt.Errorf("guestmem: reserving a %d-bit window: %w", bitsN, e)
 	}
 	s.base = p
+	fd, err := unix.Open("/proc/self/mem", unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		unix.Syscall(unix.SYS_MUNMAP, p, uintptr(size), 0)
+		return nil, fmt.Errorf("guestmem: opening /proc/self/mem: %w", err)
+	}
+	s.memFD = fd
 	return s, nil
 }
 
@@ -186,6 +195,7 @@ func (s *Space) Close() error {
 	}
 	s.vmas = vmaSet{}
 	_, _, e := unix.Syscall(unix.SYS_MUNMAP, s.base, uintptr(s.size), 0)
+	unix.Close(s.memFD)
 	s.base = 0
 	return errnoOf(e)
 }

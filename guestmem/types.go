@@ -78,4 +78,9 @@ type Fault struct {
 	// Code is the si_code: SegvMapErr or SegvAccErr for SIGSEGV, BusAdrErr
 	// for SIGBUS.
 	Code int
+	// Emulate is set (with Signal 0) when the guest may make the access
+	// but the host page does not allow it: an instruction fetch from an
+	// execute-only page. The CPU makes the access through FetchSlow,
+	// LoadSlow or StoreSlow instead.
+	Emulate bool
 }

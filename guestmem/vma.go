@@ -49,6 +49,12 @@ type backing struct {
 	path     string
 	// anonShared marks the memory file of a shared anonymous mapping.
 	anonShared bool
+	// offBias is subtracted from guest file offsets to give the host's
+	// (shared /dev/zero mapped past its size, see mmap.go).
+	offBias uint64
+	// devZero marks /dev/zero, whose private mappings are anonymous memory
+	// that /proc/self/maps still names /dev/zero.
+	devZero bool
 	// writable is true when fd was opened for writing (VM_MAYWRITE for
 	// shared mappings).
 	writable bool
