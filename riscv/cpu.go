@@ -186,6 +186,9 @@ func NewCPU() *CPU {
 // (unmapped, remapped, lost EXEC, or code there was modified), so cached
 // executability and decoded code for it must be dropped. Safe to call from
 // any goroutine; takes effect before the CPU's next instruction fetch.
+// (The CPU caches a single executable range, so any call drops it whole;
+// decoded instructions need no invalidation, as each is checked against
+// the word fetched.)
 func (c *CPU) Invalidate(lo, hi uint64) {
 	c.attention.Or(attnInvalidate)
 }

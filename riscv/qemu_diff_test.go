@@ -23,8 +23,8 @@ import (
 )
 
 var (
-	diffPrograms = flag.Int("diff.programs", 24, "random programs run by TestQemuDifferential")
-	diffLength   = flag.Int("diff.length", 1500, "random instructions per program")
+	diffPrograms = flag.Int("diff.programs", 64, "random programs run by TestQemuDifferential")
+	diffLength   = flag.Int("diff.length", 2000, "random instructions per program")
 	diffSeed     = flag.Uint64("diff.seed", 1, "seed of TestQemuDifferential")
 )
 
