@@ -149,6 +149,24 @@ func TestIntegerInstructions(t *testing.T) {
 	}
 }
 
+func TestFences(t *testing.T) {
+	w := newWindow(t)
+	// fence rw,rw; fence.tso (fm=1000); fence.i with nonzero reserved
+	// fields (which implementations must ignore); then a store, fence.i,
+	// and the stored instruction runs: fetches see memory.
+	c := w.load(encI(0x033, 0, 0, 0, 0x0f), encI(-0x7cd, 0, 0, 0, 0x0f)|0x80000000,
+		encI(0x123, 5, 1, 6, 0x0f),
+		encS(8, tRs2, tRs1, 2, 0x23), // sw x6, 8(x5): overwrite the next-but-one word
+		encI(0, 0, 1, 0, 0x0f),       // fence.i
+		addi(tRd, 0, 1))              // replaced by addi x7, x0, 2
+	c.X[tRs1] = w.code + 12
+	c.X[tRs2] = uint64(addi(tRd, 0, 2))
+	runToBreak(t, c, w)
+	if c.X[tRd] != 2 {
+		t.Fatalf("x7 = %d: the modified instruction did not run", c.X[tRd])
+	}
+}
+
 func TestX0StaysZero(t *testing.T) {
 	w := newWindow(t)
 	c := w.load(addi(0, 0, 5), opR(0, 0)(tRd, 0, 0))

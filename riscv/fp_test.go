@@ -170,6 +170,9 @@ var fpCases = []fpCase{
 	{name: "fmadd.s single rounding rne", inst: fr4(0x43, fS, RNE), a: s(1 + 0x1p-23), b: s(1 + 0x1p-23), c: s(-1), want: s(0x1p-22), flags: NX},
 	{name: "fmadd.s single rounding rup", inst: fr4(0x43, fS, RUP), a: s(1 + 0x1p-23), b: s(1 + 0x1p-23), c: s(-1), want: s(0x1p-22 + 0x1p-45), flags: NX},
 	{name: "fnmadd.s", inst: fr4(0x4f, fS, RNE), a: s(1), b: s(2), c: s(3), want: s(-5)},
+	{name: "fmsub.s", inst: fr4(0x47, fS, RNE), a: s(1), b: s(2), c: s(3), want: s(-1)},
+	{name: "fnmsub.s", inst: fr4(0x4b, fS, RNE), a: s(1), b: s(2), c: s(3), want: s(1)},
+	{name: "fnmsub.s exact zero rdn", inst: fr4(0x4b, fS, RDN), a: s(2), b: s(3), c: s(6), want: s(float32(math.Copysign(0, -1)))},
 
 	// Single precision.
 	{name: "fadd.s tie rne", inst: fop(0x00, RNE), a: s(1), b: s(0x1p-24), want: s(1), flags: NX},
@@ -222,6 +225,8 @@ var fpCases = []fpCase{
 	{name: "flt.d -0 +0", inst: fopX(0x51, 1, 2), a: negZero64, b: 0, toX: true, want: 0},
 	{name: "fle.d -0 +0", inst: fopX(0x51, 0, 2), a: negZero64, b: 0, toX: true, want: 1},
 	{name: "flt.d", inst: fopX(0x51, 1, 2), a: d(1), b: d(2), toX: true, want: 1},
+	{name: "fle.s equal", inst: fopX(0x50, 0, 2), a: s(2), b: s(2), toX: true, want: 1},
+	{name: "fle.s sNaN", inst: fopX(0x50, 0, 2), a: s(2), b: sNaN32, toX: true, want: 0, flags: NV},
 	{name: "flt.s", inst: fopX(0x50, 1, 2), a: s(-1), b: s(2), toX: true, want: 1},
 	{name: "feq.s unboxed", inst: fopX(0x50, 2, 2), a: 0x3f800000, b: s(1), toX: true, want: 0},
 
@@ -273,6 +278,8 @@ var fpCases = []fpCase{
 	{name: "fcvt.w.s NaN", inst: fopX(0x60, RNE, 0), a: qNaN32, toX: true, want: 0x7fffffff, flags: NV},
 	{name: "fcvt.w.s unboxed", inst: fopX(0x60, RNE, 0), a: 0x3f800000, toX: true, want: 0x7fffffff, flags: NV},
 	{name: "fcvt.w.s -1.5 rne", inst: fopX(0x60, RNE, 0), a: s(-1.5), toX: true, want: i64(-2), flags: NX},
+	{name: "fcvt.wu.s 2^32-256", inst: fopX(0x60, RNE, 1), a: s(4294967040), toX: true, want: 0xffffffffffffff00},
+	{name: "fcvt.wu.s -1", inst: fopX(0x60, RNE, 1), a: s(-1), toX: true, want: 0, flags: NV},
 	{name: "fcvt.lu.s -inf", inst: fopX(0x60, RNE, 3), a: sb(0xff800000), toX: true, want: 0, flags: NV},
 	{name: "fcvt.l.s 2^62", inst: fopX(0x60, RNE, 2), a: s(0x1p62), toX: true, want: 1 << 62},
 
