@@ -144,10 +144,10 @@ type CPU struct {
 	attention atomic.Uint32
 
 	// stage is stageFetch while the run loop fetches, so that a host
-	// fault can be attributed to the fetch; cur is the instruction being
-	// executed otherwise.
+	// fault can be attributed to the fetch; otherwise cur is the icache
+	// index of the instruction being executed.
 	stage uint8
-	cur   *Inst
+	cur   uint32
 
 	// icache holds decoded instructions, direct-mapped by PC; an entry
 	// is used only if its instruction word equals the one fetched.
@@ -241,8 +241,9 @@ func (c *CPU) hostFault(hostAddr uintptr, r any) Exit {
 		e.Kind, e.Access = ExitFetchFault, AccessFetch
 		return e
 	}
-	e.Inst, e.Len = c.cur.Raw, c.cur.Len
-	if isStoreOp(c.cur.Op) {
+	in := &c.icache[c.cur].in
+	e.Inst, e.Len = in.Raw, in.Len
+	if isStoreOp(in.Op) {
 		e.Kind, e.Access = ExitStoreFault, AccessWrite
 	} else {
 		e.Kind, e.Access = ExitLoadFault, AccessRead

@@ -10,7 +10,10 @@ import (
 const stopNone = 0xff
 
 func (c *CPU) run(maxSteps uint64) Exit {
-	var steps uint64
+	limit := c.Instret + maxSteps
+	if maxSteps == 0 || limit < c.Instret {
+		limit = ^uint64(0)
+	}
 	for {
 		if c.attention.Load() != 0 {
 			if a := c.attention.Load(); a&attnInvalidate != 0 {
@@ -22,7 +25,7 @@ func (c *CPU) run(maxSteps uint64) Exit {
 				return Exit{Kind: ExitInterrupted, PC: c.PC}
 			}
 		}
-		if maxSteps != 0 && steps >= maxSteps {
+		if c.Instret >= limit {
 			return Exit{Kind: ExitStepLimit, PC: c.PC}
 		}
 		pc := c.PC
@@ -44,16 +47,16 @@ func (c *CPU) run(maxSteps uint64) Exit {
 		c.stage = stageExec
 		// Decoded instructions are cached by PC and checked against the
 		// word just fetched, so modified code is decoded afresh.
-		e := &c.icache[pc>>1&(icacheSize-1)]
+		idx := pc >> 1 & (icacheSize - 1)
+		e := &c.icache[idx]
 		if e.pc != pc || e.in.Raw != w || e.in.Len == 0 {
 			e.pc, e.in = pc, Decode(w)
 		}
-		c.cur = &e.in
+		c.cur = uint32(idx)
 		if k := c.exec(&e.in, pc); k != stopNone {
 			return Exit{Kind: ExitKind(k), PC: pc, Addr: c.exitAddr, Access: c.exitAccess,
 				Inst: e.in.Raw, Len: e.in.Len}
 		}
-		steps++
 		c.Instret++
 	}
 }
