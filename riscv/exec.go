@@ -14,6 +14,9 @@ func (c *CPU) run(maxSteps uint64) Exit {
 	if maxSteps == 0 || limit < c.Instret {
 		limit = ^uint64(0)
 	}
+	if c.PC&1 != 0 {
+		return Exit{Kind: ExitMisaligned, PC: c.PC, Addr: c.PC, Access: AccessFetch}
+	}
 	for {
 		if c.attention.Load() != 0 {
 			if a := c.attention.Load(); a&attnInvalidate != 0 {
@@ -31,9 +34,10 @@ func (c *CPU) run(maxSteps uint64) Exit {
 		pc := c.PC
 		c.stage = stageFetch
 		var w uint32
-		if pc >= c.execLo && pc+4 <= c.execHi && pc&1 == 0 {
+		if pc >= c.execLo && pc+4 <= c.execHi {
 			// Fast path: the whole word is in the cached executable
-			// range (a compressed instruction uses the low half).
+			// range (a compressed instruction uses the low half). PC is
+			// even: Run checks it on entry and every jump target is.
 			w = *(*uint32)(unsafe.Add(c.base, pc))
 			if w&3 != 3 {
 				w &= 0xffff
