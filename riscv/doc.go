@@ -14,7 +14,9 @@
 //   - exec.go, exec_fp.go, csr.go: the interpreter, one switch over Op.
 //   - fpu.go: IEEE 754 arithmetic with all five rounding modes and exact
 //     fflags, on raw bits (see the comment there for the method).
-//   - cpu.go: the State, the CPU, the Memory it runs on and the run loop.
+//   - cpu.go: the State, the CPU, the Memory it runs on, Run and fetch.
+//   - hostatomic_amd64.s (and hostatomic_other.go elsewhere): the host
+//     atomic operations on guest memory.
 //
 // # Memory
 //
@@ -76,19 +78,23 @@
 // it delivers a signal or switches context, as a trap does on hardware,
 // so that an interrupted LR/SC sequence fails its SC. FP single values are
 // NaN-boxed in F as the spec requires. CPU.Instret counts retired
-// instructions; cycle and instret read it, time reads CPU.Time (default:
-// a 10 MHz clock).
+// instructions (an ecall that exits has not retired); cycle and instret
+// read it, time reads CPU.Time (default: a 10 MHz clock).
 //
 // # Atomics
 //
-// AMOs use sync/atomic on the host address, so they are atomic between
-// guest threads running on different host threads. LR records the address
+// AMOs are host atomic instructions on the host address (LOCK XADD,
+// XCHG, CMPXCHG loops on amd64; sync/atomic elsewhere), so they are atomic
+// between guest threads running on different host threads. On amd64 they
+// are written in assembly: in race-detector builds sync/atomic runs the
+// operation inside the C race runtime, where a host fault cannot be
+// recovered. LR records the address
 // and the value it loaded; SC is a compare-and-swap from that value
 // (QEMU's method). An intervening store of the same value by another hart
 // (ABA) is not detected; RISC-V software relies on LR/SC only as a
 // compare-and-swap, and the spec allows SC to succeed in that case only if
-// no store intervened, which the emulation approximates. FENCE is a host
-// atomic operation, a full barrier on every host.
+// no store intervened, which the emulation approximates. FENCE (any
+// pred/succ, FENCE.TSO, PAUSE) is a full host barrier (MFENCE on amd64).
 //
 // # Tests
 //
