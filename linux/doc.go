@@ -10,8 +10,9 @@
 //     mappings; copied when a segment's alignment is below the guest page
 //     size), the interpreter, the brk base.
 //   - stack.go: argv, envp and auxv on the initial stack.
-//   - process.go: the Process (one address space, one thread for now) and
-//     its run loop: ecall -> dispatch -> advance PC; faults -> signals.
+//   - process.go: NewProcess (address space, program, stack) and the run
+//     loop: ecall -> dispatch -> advance PC; faults -> signals.
+//   - thread.go: the thread group, clone, thread and group exit.
 //   - syscall.go: the dispatcher and the system call table. Handlers see
 //     the guest registers through the small Regs interface, so they can be
 //     tested without a CPU.
@@ -31,20 +32,19 @@
 //   - procfs.go: /proc/self/{maps,exe,auxv,cmdline} as the guest sees them.
 //   - abi.go: riscv64 Linux numbers and structure layouts.
 //
-// # Threads of execution
+// # Threads
 //
-// The guest runs on one locked OS thread (Process.Run). That thread blocks
-// SIGURG, the Go runtime's preemption signal, so that the guest's blocking
-// system calls are not interrupted behind its back. Host signals are
-// received by os/signal on any thread; the forwarding goroutine records
-// them, interrupts the CPU and kicks the guest thread out of a blocking
-// host call with a real-time signal the runtime ignores. Guest threads
-// (clone) are not implemented yet: clone, fork and execve answer ENOSYS.
+// A guest process is a thread group (thread.go): each guest thread is a
+// *Process (its CPU, mask, pending signals, alternate stack) on a goroutine
+// locked to its own OS thread, whose host thread id is the guest's tid;
+// the group holds the signal actions, process-directed signals and the exit
+// status. clone with the flags of a thread is supported; a new process
+// (fork, vfork) and execve answer ENOSYS for now. Futexes are host futexes
+// on the shared window.
 //
-// # Invariants
-//
-// Every guest pointer is checked through the Space (CopyIn, CopyOut, Slice):
-// a bad pointer gives EFAULT, never a crash of gemu. Host errno values are
-// passed to the guest unchanged: riscv64 and the hosts gemu supports use the
-// generic Linux errno numbers.
+// Guest threads block SIGURG, the Go runtime's preemption signal, so that
+// their blocking system calls are not interrupted behind their back. Host
+// signals are received by os/signal on any thread; the forwarding goroutine
+// records them, interrupts the CPUs and kicks the main thread out of a
+// blocking host call with a real-time signal the runtime ignores.
 package linux

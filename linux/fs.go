@@ -766,7 +766,7 @@ func sysSendfileImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 // sysPpollImpl passes poll to the host (struct pollfd and timespec have the
 // same layout); the signal mask argument is not applied.
 func sysPpollImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
-	if a[1] == 0 && a[2] == 0 && p.hostWake != nil {
+	if a[1] == 0 && a[2] == 0 {
 		// No descriptors, no timeout: pause(). Wait for a signal here,
 		// where no host signal can be missed.
 		p.waitForSignal()

@@ -35,36 +35,51 @@ func (p *Process) ForwardHostSignals() {
 	go func() {
 		for s := range ch {
 			n := int(s.(syscall.Signal))
+			g := p.g
 			for {
-				old := p.hostPending.Load()
-				if p.hostPending.CompareAndSwap(old, old|sigBit(n)) {
+				old := g.hostPending.Load()
+				if g.hostPending.CompareAndSwap(old, old|sigBit(n)) {
 					break
 				}
 			}
-			p.cpu.Interrupt()
-			select {
-			case p.hostWake <- struct{}{}:
-			default:
+			g.mu.Lock()
+			g.wakeLocked()
+			threads := make([]*Process, 0, len(g.threads))
+			for _, t := range g.threads {
+				threads = append(threads, t)
 			}
-			// The host signal may have been taken by another thread
-			// while the guest thread sleeps in a host system call;
-			// kick it out with EINTR.
-			if tid := p.guestTID.Load(); tid != 0 {
-				unix.Tgkill(p.pid, int(tid), kickSignal)
+			g.mu.Unlock()
+			for _, t := range threads {
+				t.cpu.Interrupt()
+			}
+			// The host signal may have been taken by another OS
+			// thread while the guest sleeps in a host system call;
+			// kick the main thread (or another) out with EINTR.
+			if len(threads) > 0 {
+				k := threads[0]
+				for _, t := range threads {
+					if t.tid == p.pid {
+						k = t
+					}
+				}
+				k.kick()
 			}
 		}
 	}()
 }
 
-// waitForSignal blocks until a signal is deliverable under the current
-// mask.
+// waitForSignal blocks until a signal is deliverable to this thread under
+// its current mask, or the group ends.
 func (p *Process) waitForSignal() {
 	for {
+		p.g.mu.Lock()
+		wake := p.g.wake
+		p.g.mu.Unlock()
 		p.takeHostSignals()
-		if p.sig.pending&^p.sig.mask != 0 {
+		if p.signalReady() || p.g.ended() {
 			return
 		}
-		<-p.hostWake
+		<-wake
 	}
 }
 
@@ -100,25 +115,36 @@ func sysRtSigsuspendImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 // forwarding goroutine. Waiting for it (briefly) lets the guest's handler
 // run before the guest sees EINTR, as on Linux.
 func (p *Process) awaitHostSignal() {
-	if p.hostPending.Load() != 0 || p.hostWake == nil {
+	g := p.g
+	if g.hostPending.Load() != 0 || p.signalReady() {
 		return
 	}
+	g.mu.Lock()
+	wake := g.wake
+	g.mu.Unlock()
 	select {
-	case <-p.hostWake:
+	case <-wake:
 	case <-time.After(20 * time.Millisecond):
 	}
 }
 
-// takeHostSignals moves the forwarded host signals into the guest's
+// takeHostSignals moves the forwarded host signals into the process's
 // pending set.
 func (p *Process) takeHostSignals() {
-	set := p.hostPending.Swap(0)
+	set := p.g.hostPending.Swap(0)
+	if set == 0 {
+		return
+	}
+	g := p.g
+	g.mu.Lock()
 	for sig := 1; set != 0; sig++ {
-		if set&1 != 0 {
-			p.queueSignal(sigInfo{signo: int32(sig), code: siUser})
+		if set&1 != 0 && g.pending&sigBit(sig) == 0 {
+			g.pending |= sigBit(sig)
+			g.info[sig] = sigInfo{signo: int32(sig), code: siUser}
 		}
 		set >>= 1
 	}
+	g.mu.Unlock()
 }
 
 // The interval timers run on the host (struct itimerval is four 64-bit

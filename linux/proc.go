@@ -11,13 +11,17 @@ import (
 // Process and resource calls.
 
 func sysExitImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
-	// One thread: exit and exit_group both end the process.
-	p.exited = true
-	p.status = ExitStatus{Code: int(a[0] & 0xff)}
+	p.exitThread(int(a[0] & 0xff))
+	return 0, errKeepRegs
+}
+
+func sysExitGroupImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
+	p.endGroup(ExitStatus{Code: int(a[0] & 0xff)})
 	return 0, errKeepRegs
 }
 
 func sysGetpidImpl(p *Process, a *sysArgs) (uint64, unix.Errno)  { return uint64(p.pid), 0 }
+func sysGettidImpl(p *Process, a *sysArgs) (uint64, unix.Errno)  { return uint64(p.tid), 0 }
 func sysGetppidImpl(p *Process, a *sysArgs) (uint64, unix.Errno) { return uint64(unix.Getppid()), 0 }
 func sysGetuidImpl(p *Process, a *sysArgs) (uint64, unix.Errno)  { return uint64(unix.Getuid()), 0 }
 func sysGeteuidImpl(p *Process, a *sysArgs) (uint64, unix.Errno) { return uint64(unix.Geteuid()), 0 }
@@ -25,7 +29,8 @@ func sysGetgidImpl(p *Process, a *sysArgs) (uint64, unix.Errno)  { return uint64
 func sysGetegidImpl(p *Process, a *sysArgs) (uint64, unix.Errno) { return uint64(unix.Getegid()), 0 }
 
 func sysSetTidAddressImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
-	return uint64(p.pid), 0
+	p.clearTID = a[0]
+	return uint64(p.tid), 0
 }
 
 func sysGetpgidImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
@@ -83,7 +88,10 @@ func sysUnameImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 
 // rlimit returns the guest's view of a resource limit.
 func (p *Process) rlimit(res int) ([2]uint64, unix.Errno) {
-	if v, ok := p.rlimits[res]; ok {
+	p.g.mu.Lock()
+	v, ok := p.g.rlimits[res]
+	p.g.mu.Unlock()
+	if ok {
 		return v, 0
 	}
 	var rl unix.Rlimit
@@ -115,7 +123,9 @@ func (p *Process) setRlimit(res int, v [2]uint64) unix.Errno {
 	if v[1] > old[1] && unix.Geteuid() != 0 {
 		return unix.EPERM
 	}
-	p.rlimits[res] = v
+	p.g.mu.Lock()
+	p.g.rlimits[res] = v
+	p.g.mu.Unlock()
 	return 0
 }
 

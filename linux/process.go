@@ -6,8 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sync/atomic"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -54,45 +52,45 @@ func (s ExitStatus) String() string {
 	return fmt.Sprintf("exit status %d", s.Code)
 }
 
-// Process is a guest process: one address space and, for now, one thread.
-// It is used by one goroutine.
+// Process is one thread of a guest process (see thread.go): the per-thread
+// state, and the group it shares with the other threads. It is used by the
+// goroutine that runs the thread, except where a field says otherwise.
 type Process struct {
+	// cfg, space, img, stack, exePath, pid, sigtramp and ownFDs are the
+	// same in every thread and never change after NewProcess.
 	cfg   Config
 	space *guestmem.Space
-	cpu   *riscv.CPU
-	mem   riscv.Memory
 	img   *Image
 	stack *Stack
-
 	// exePath is the absolute host path of the executable
 	// (/proc/self/exe).
 	exePath string
-	// pid is the guest's process and thread id (the host's pid).
+	// pid is the guest's process id (the host's pid).
 	pid int
 	// sigtramp is the guest address of the rt_sigreturn trampoline that
 	// signal handlers return to.
 	sigtramp guestmem.Addr
-	sig      signalState
-	// hostPending collects forwarded host signals (bit sig-1); written
-	// by the forwarding goroutine, drained by the run loop.
-	hostPending atomic.Uint64
-	// hostWake is poked when a host signal arrives (rt_sigsuspend waits
-	// on it).
-	hostWake chan struct{}
-	// guestTID is the host thread running the guest, while Run runs.
-	guestTID atomic.Int64
-
-	// exited is set by exit and by a fatal signal; status says how.
-	exited bool
-	status ExitStatus
-
-	// name is the thread name (prctl PR_SET_NAME).
-	name [16]byte
-	// rlimits holds the limits the guest set; others come from the host.
-	rlimits map[int][2]uint64
 	// ownFDs are host descriptors gemu itself uses; the guest cannot
 	// close or replace them.
 	ownFDs map[int]bool
+
+	// g is the thread group.
+	g *group
+
+	cpu *riscv.CPU
+	mem riscv.Memory
+	// tid is the thread id: the host thread id of the OS thread that runs
+	// this guest thread. Set before the thread runs.
+	tid int
+	// sig is the thread's signal state.
+	sig signalState
+	// exited is set when this thread has ended.
+	exited bool
+	// clearTID is the clear_child_tid address (set_tid_address,
+	// CLONE_CHILD_CLEARTID), zeroed and woken when the thread exits.
+	clearTID uint64
+	// name is the thread name (prctl PR_SET_NAME).
+	name [16]byte
 }
 
 // NewProcess creates the address space, loads the program and builds its
@@ -106,7 +104,7 @@ func NewProcess(cfg Config) (*Process, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the guest address space: %w", err)
 	}
-	p := &Process{cfg: cfg, space: sp, pid: unix.Getpid(), rlimits: map[int][2]uint64{}, ownFDs: map[int]bool{}, hostWake: make(chan struct{}, 1)}
+	p := &Process{cfg: cfg, space: sp, pid: unix.Getpid(), ownFDs: map[int]bool{}, g: newGroup()}
 	if err := p.setup(); err != nil {
 		sp.Close()
 		return nil, err
@@ -149,8 +147,7 @@ func (p *Process) setup() error {
 	p.cpu.PC = uint64(img.Entry)
 	p.cpu.X[2] = uint64(st.SP)
 	p.mem = riscv.Memory{Base: p.space.Base(), Size: p.space.Size(), CanExec: p.canExec}
-	cpu := p.cpu
-	p.space.OnInvalidate(func(r guestmem.Range) { cpu.Invalidate(uint64(r.Start), uint64(r.End)) })
+	p.space.OnInvalidate(p.g.invalidate)
 	return nil
 }
 
@@ -198,28 +195,25 @@ func (p *Process) Close() error { return p.space.Close() }
 // cannot close, replace or use it.
 func (p *Process) ReserveFD(fd int) { p.ownFDs[fd] = true }
 
-// Run runs the guest until it exits or a signal kills it.
+// SetExitHook sets fn to be called, from the thread that ends it, when the
+// guest process ends. A command calls it to exit at once: Run returns only
+// once the main guest thread is out of any blocking host call, which a
+// futex wait does not leave when another thread calls exit_group.
+func (p *Process) SetExitHook(fn func(ExitStatus)) { p.g.onExit = fn }
+
+// Run runs the guest until its process ends: exit_group, a fatal signal,
+// or the exit of its last thread. The calling goroutine becomes the main
+// guest thread.
 func (p *Process) Run() ExitStatus {
-	// Guest code runs on this thread, which does not take the Go
-	// runtime's preemption signal (SIGURG): it would interrupt the
-	// guest's blocking system calls with EINTR.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
-	urg := uint64(1) << (unix.SIGURG - 1)
-	var old uint64
-	unix.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_BLOCK, uintptr(unsafe.Pointer(&urg)), uintptr(unsafe.Pointer(&old)), 8, 0, 0)
-	defer unix.RawSyscall6(unix.SYS_RT_SIGPROCMASK, unix.SIG_SETMASK, uintptr(unsafe.Pointer(&old)), 0, 8, 0, 0)
-	p.guestTID.Store(int64(unix.Gettid()))
-	defer p.guestTID.Store(0)
-	for !p.exited {
-		exit := p.cpu.Run(&p.mem, 0)
-		p.handleExit(exit)
-		if !p.exited {
-			p.takeHostSignals()
-			p.deliverSignals()
-		}
-	}
-	return p.status
+	p.tid = unix.Gettid()
+	p.g.addThread(p)
+	p.threadLoop()
+	<-p.g.done
+	p.g.mu.Lock()
+	defer p.g.mu.Unlock()
+	return p.g.status
 }
 
 // handleExit acts on why the CPU stopped.

@@ -21,12 +21,13 @@ type sigInfo struct {
 	pid, uid    uint32 // kill/tgkill: sender
 }
 
-// signalState is the signal state of the (single-threaded) guest.
+// signalState is the signal state of one thread; the actions and the
+// process-directed pending signals are the group's.
 type signalState struct {
-	actions [numSignals + 1]sigAction
 	// mask is the blocked set: bit sig-1 for each blocked signal.
 	mask uint64
-	// pending is the set of pending signals, info their siginfo.
+	// pending is the set of signals pending for this thread, info their
+	// siginfo.
 	pending uint64
 	info    [numSignals + 1]sigInfo
 	// altSP, altSize and altDisabled describe the alternate stack.
@@ -36,6 +37,10 @@ type signalState struct {
 	// suspendMask, the mask from before the call, instead of the current.
 	inSuspend   bool
 	suspendMask uint64
+	// remote and remoteInfo are signals other threads sent to this one
+	// (tgkill), waiting to be moved into pending. Guarded by group.mu.
+	remote     uint64
+	remoteInfo [numSignals + 1]sigInfo
 }
 
 func sigBit(sig int) uint64 { return 1 << (sig - 1) }
@@ -55,46 +60,133 @@ func defaultIgnored(sig int) bool {
 	return false
 }
 
-// queueSignal makes a signal pending (standard signals do not queue twice).
+// queueSignal makes a signal pending for this thread (standard signals do
+// not queue twice). Only the thread itself calls it; other threads use
+// queueThreadSignal.
 func (p *Process) queueSignal(info sigInfo) {
 	sig := int(info.signo)
-	if sig < 1 || sig > numSignals {
-		return
-	}
-	if p.sig.pending&sigBit(sig) != 0 {
+	if sig < 1 || sig > numSignals || p.sig.pending&sigBit(sig) != 0 {
 		return
 	}
 	p.sig.pending |= sigBit(sig)
 	p.sig.info[sig] = info
 }
 
+// queueProcessSignal makes a signal pending for the process: the first
+// thread that does not block it takes it.
+func (p *Process) queueProcessSignal(info sigInfo) {
+	sig := int(info.signo)
+	if sig < 1 || sig > numSignals {
+		return
+	}
+	g := p.g
+	g.mu.Lock()
+	if g.pending&sigBit(sig) == 0 {
+		g.pending |= sigBit(sig)
+		g.info[sig] = info
+	}
+	g.wakeLocked()
+	threads := make([]*Process, 0, len(g.threads))
+	for _, t := range g.threads {
+		if t != p {
+			threads = append(threads, t)
+		}
+	}
+	g.mu.Unlock()
+	for _, t := range threads {
+		t.cpu.Interrupt()
+	}
+}
+
+// action returns the current action for sig.
+func (p *Process) action(sig int) sigAction {
+	p.g.mu.Lock()
+	defer p.g.mu.Unlock()
+	return p.g.actions[sig]
+}
+
+func (p *Process) setHandler(sig int, handler uint64) {
+	p.g.mu.Lock()
+	p.g.actions[sig].handler = handler
+	p.g.mu.Unlock()
+}
+
 // forceSignal delivers a synchronous fault signal now. Linux: a fault
 // signal that is blocked or ignored kills the process.
 func (p *Process) forceSignal(info sigInfo) {
 	sig := int(info.signo)
-	act := p.sig.actions[sig]
-	if p.sig.mask&sigBit(sig) != 0 || act.handler == sigIGN {
-		p.sig.actions[sig].handler = sigDFL
+	if p.sig.mask&sigBit(sig) != 0 || p.action(sig).handler == sigIGN {
+		p.setHandler(sig, sigDFL)
 		p.sig.mask &^= sigBit(sig)
 	}
 	p.sig.pending &^= sigBit(sig)
 	p.deliver(info)
 }
 
+// nextSignal takes the lowest pending signal this thread does not block:
+// its own first, then the process's.
+func (p *Process) nextSignal() (sigInfo, bool) {
+	p.takeRemoteSignals()
+	if ready := p.sig.pending &^ p.sig.mask; ready != 0 {
+		sig := lowestSignal(ready)
+		p.sig.pending &^= sigBit(sig)
+		return p.sig.info[sig], true
+	}
+	g := p.g
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if ready := g.pending &^ p.sig.mask; ready != 0 {
+		sig := lowestSignal(ready)
+		g.pending &^= sigBit(sig)
+		return g.info[sig], true
+	}
+	return sigInfo{}, false
+}
+
+func lowestSignal(set uint64) int {
+	sig := 1
+	for set&1 == 0 {
+		set >>= 1
+		sig++
+	}
+	return sig
+}
+
+// takeRemoteSignals moves the signals other threads sent into pending.
+func (p *Process) takeRemoteSignals() {
+	g := p.g
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for set := p.sig.remote; set != 0; {
+		sig := lowestSignal(set)
+		set &^= sigBit(sig)
+		if p.sig.pending&sigBit(sig) == 0 {
+			p.sig.pending |= sigBit(sig)
+			p.sig.info[sig] = p.sig.remoteInfo[sig]
+		}
+	}
+	p.sig.remote = 0
+}
+
+// signalReady reports whether a signal is deliverable to this thread.
+func (p *Process) signalReady() bool {
+	p.takeRemoteSignals()
+	if p.sig.pending&^p.sig.mask != 0 {
+		return true
+	}
+	p.g.mu.Lock()
+	defer p.g.mu.Unlock()
+	return p.g.pending&^p.sig.mask != 0
+}
+
 // deliverSignals delivers every pending signal that is not blocked.
 func (p *Process) deliverSignals() {
 	for !p.exited {
-		ready := p.sig.pending &^ p.sig.mask
-		if ready == 0 {
+		info, ok := p.nextSignal()
+		if !ok {
 			return
 		}
-		sig := 1
-		for ready&1 == 0 {
-			ready >>= 1
-			sig++
-		}
-		p.sig.pending &^= sigBit(sig)
-		p.deliver(p.sig.info[sig])
+		p.deliver(info)
 	}
 }
 
@@ -102,7 +194,7 @@ func (p *Process) deliverSignals() {
 // guest's handler on a new signal frame.
 func (p *Process) deliver(info sigInfo) {
 	sig := int(info.signo)
-	act := p.sig.actions[sig]
+	act := p.action(sig)
 	if p.cfg.SignalLog != nil {
 		p.cfg.SignalLog("signal %d code %d addr %#x: handler %#x flags %#x", sig, info.code, info.addr, act.handler, act.flags)
 	}
@@ -113,18 +205,16 @@ func (p *Process) deliver(info sigInfo) {
 		if defaultIgnored(sig) {
 			return
 		}
-		p.exited = true
-		p.status = ExitStatus{Signal: sig}
+		p.endGroup(ExitStatus{Signal: sig})
 		return
 	}
 	if err := p.setupFrame(info, act); err != 0 {
 		// Linux: a frame that cannot be written kills with SIGSEGV.
-		p.exited = true
-		p.status = ExitStatus{Signal: sigSEGV}
+		p.endGroup(ExitStatus{Signal: sigSEGV})
 		return
 	}
 	if act.flags&saResethand != 0 {
-		p.sig.actions[sig].handler = sigDFL
+		p.setHandler(sig, sigDFL)
 	}
 }
 
@@ -240,20 +330,28 @@ func sysRtSigactionImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 	if sig < 1 || sig > numSignals || (a[1] != 0 && (sig == sigKILL || sig == sigSTOP)) {
 		return 0, unix.EINVAL
 	}
-	old := p.sig.actions[sig]
+	var act sigAction
 	if a[1] != 0 {
 		var b [sigActionSize]byte
 		if errno := p.space.CopyIn(b[:], guestmem.Addr(a[1])); errno != 0 {
 			return 0, errno
 		}
-		act := sigAction{handler: le64(b[0:]), flags: le64(b[8:]), mask: le64(b[16:]) &^ unblockable}
-		p.sig.actions[sig] = act
+		act = sigAction{handler: le64(b[0:]), flags: le64(b[8:]), mask: le64(b[16:]) &^ unblockable}
+	}
+	g := p.g
+	g.mu.Lock()
+	old := g.actions[sig]
+	if a[1] != 0 {
+		g.actions[sig] = act
 		// Linux: setting SIG_IGN (or SIG_DFL where that ignores)
-		// discards a pending instance.
+		// discards a pending instance (this thread's and the
+		// process's; other threads' are dropped at delivery).
 		if act.handler == sigIGN || (act.handler == sigDFL && defaultIgnored(sig)) {
 			p.sig.pending &^= sigBit(sig)
+			g.pending &^= sigBit(sig)
 		}
 	}
+	g.mu.Unlock()
 	if a[2] != 0 {
 		var b [sigActionSize]byte
 		put64(b[0:], old.handler)
@@ -304,7 +402,10 @@ func sysRtSigpendingImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 		return 0, unix.EINVAL
 	}
 	var b [8]byte
-	put64(b[:], p.sig.pending&p.sig.mask)
+	p.g.mu.Lock()
+	pending := p.sig.pending | p.g.pending
+	p.g.mu.Unlock()
+	put64(b[:], pending&p.sig.mask)
 	return 0, p.space.CopyOut(guestmem.Addr(a[0]), b[:a[1]])
 }
 
@@ -358,8 +459,8 @@ func (p *Process) setAltStack(ssSP, flags, size, sp uint64) unix.Errno {
 	return 0
 }
 
-// signalSelf is kill/tkill/tgkill aimed at the guest itself.
-func (p *Process) signalSelf(sig int, code int32) (uint64, unix.Errno) {
+// signalProcess is kill aimed at the guest process itself.
+func (p *Process) signalProcess(sig int) (uint64, unix.Errno) {
 	if sig < 0 || sig > numSignals {
 		return 0, unix.EINVAL
 	}
@@ -367,18 +468,63 @@ func (p *Process) signalSelf(sig int, code int32) (uint64, unix.Errno) {
 		return 0, 0
 	}
 	if sig == sigKILL {
-		p.exited = true
-		p.status = ExitStatus{Signal: sig}
+		p.endGroup(ExitStatus{Signal: sig})
 		return 0, 0
 	}
-	p.queueSignal(sigInfo{signo: int32(sig), code: code, pid: uint32(p.pid), uid: uint32(unix.Getuid())})
+	p.queueProcessSignal(sigInfo{signo: int32(sig), code: siUser, pid: uint32(p.pid), uid: uint32(unix.Getuid())})
 	return 0, 0
+}
+
+// signalThread is tkill/tgkill aimed at a thread of the guest.
+func (p *Process) signalThread(tid, sig int) (uint64, unix.Errno) {
+	if sig < 0 || sig > numSignals {
+		return 0, unix.EINVAL
+	}
+	var t *Process
+	if tid == p.tid {
+		t = p
+	} else {
+		p.g.mu.Lock()
+		t = p.g.threads[tid]
+		p.g.mu.Unlock()
+	}
+	if t == nil {
+		return 0, unix.ESRCH
+	}
+	if sig == 0 {
+		return 0, 0
+	}
+	if sig == sigKILL {
+		p.endGroup(ExitStatus{Signal: sig})
+		return 0, 0
+	}
+	info := sigInfo{signo: int32(sig), code: siTkill, pid: uint32(p.pid), uid: uint32(unix.Getuid())}
+	if t == p {
+		p.queueSignal(info)
+		return 0, 0
+	}
+	t.queueThreadSignal(info)
+	return 0, 0
+}
+
+// queueThreadSignal makes a signal pending for thread t from another
+// thread: it is kept with the group's lock and picked up by t.
+func (t *Process) queueThreadSignal(info sigInfo) {
+	g := t.g
+	g.mu.Lock()
+	sig := int(info.signo)
+	t.sig.remote |= sigBit(sig)
+	t.sig.remoteInfo[sig] = info
+	g.wakeLocked()
+	g.mu.Unlock()
+	t.cpu.Interrupt()
+	t.kick()
 }
 
 func sysKillImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 	pid := int(int32(a[0]))
 	if pid == p.pid || pid == 0 || pid == -p.pid {
-		return p.signalSelf(int(a[1]), siUser)
+		return p.signalProcess(int(a[1]))
 	}
 	if pid == -1 {
 		return 0, unix.EPERM
@@ -391,10 +537,10 @@ func sysTgkillImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 	if tgid <= 0 || tid <= 0 {
 		return 0, unix.EINVAL
 	}
-	if tgid == p.pid && tid == p.pid {
-		return p.signalSelf(int(a[2]), siTkill)
+	if tgid != p.pid {
+		return 0, unix.ESRCH
 	}
-	return 0, unix.ESRCH
+	return p.signalThread(tid, int(a[2]))
 }
 
 func sysTkillImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
@@ -402,8 +548,5 @@ func sysTkillImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 	if tid <= 0 {
 		return 0, unix.EINVAL
 	}
-	if tid == p.pid {
-		return p.signalSelf(int(a[1]), siTkill)
-	}
-	return 0, unix.ESRCH
+	return p.signalThread(tid, int(a[1]))
 }

@@ -81,7 +81,7 @@ func init() {
 		sysFdatasync:        {"fdatasync", sysFdatasyncImpl},
 		sysUtimensat:        {"utimensat", sysUtimensatImpl},
 		sysExit:             {"exit", sysExitImpl},
-		sysExitGroup:        {"exit_group", sysExitImpl},
+		sysExitGroup:        {"exit_group", sysExitGroupImpl},
 		sysSetTidAddress:    {"set_tid_address", sysSetTidAddressImpl},
 		sysFutex:            {"futex", sysFutexImpl},
 		sysSetRobustList:    {"set_robust_list", sysZero},
@@ -123,7 +123,7 @@ func init() {
 		sysGeteuid:          {"geteuid", sysGeteuidImpl},
 		sysGetgid:           {"getgid", sysGetgidImpl},
 		sysGetegid:          {"getegid", sysGetegidImpl},
-		sysGettid:           {"gettid", sysGetpidImpl},
+		sysGettid:           {"gettid", sysGettidImpl},
 		sysSysinfo:          {"sysinfo", sysSysinfoImpl},
 		sysBrk:              {"brk", sysBrkImpl},
 		sysSocket:           {"socket", sysSocketImpl},
@@ -169,7 +169,7 @@ func init() {
 		// Linux answers ENOSYS itself for these, or gemu does not do
 		// them yet; they are listed so -strace names them.
 		sysRseq:          {"rseq", sysENOSYS},
-		sysClone:         {"clone", sysENOSYS},
+		sysClone:         {"clone", sysCloneImpl},
 		sysClone3:        {"clone3", sysENOSYS},
 		sysExecve:        {"execve", sysENOSYS},
 		sysRiscvHwprobe:  {"riscv_hwprobe", sysENOSYS},

@@ -28,8 +28,8 @@ func testProcess(t *testing.T) *Process {
 	t.Helper()
 	sp := newSpace(t)
 	p := &Process{
-		space: sp, cpu: riscv.NewCPU(), pid: unix.Getpid(),
-		rlimits: map[int][2]uint64{}, ownFDs: map[int]bool{},
+		space: sp, cpu: riscv.NewCPU(), pid: unix.Getpid(), tid: unix.Getpid(),
+		ownFDs: map[int]bool{}, g: newGroup(),
 		stack: &Stack{Auxv: []uint64{atPagesz, 4096, atNull, 0}},
 	}
 	p.initSignals()
@@ -216,8 +216,8 @@ func TestSignalFrame(t *testing.T) {
 	c.X[10], c.X[9] = 77, 99
 	c.F[3] = 0x4008000000000000
 	p.forceSignal(sigInfo{signo: sigSEGV, code: segvMaperr, addr: 0xdead})
-	if !p.exited || p.status.Signal != sigSEGV {
-		t.Fatalf("SIGSEGV without a handler: exited=%v %v", p.exited, p.status)
+	if !p.exited || p.g.status.Signal != sigSEGV {
+		t.Fatalf("SIGSEGV without a handler: exited=%v %v", p.exited, p.g.status)
 	}
 	p.exited = false
 

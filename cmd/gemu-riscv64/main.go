@@ -189,10 +189,11 @@ func guestEnv(o *options) []string {
 	return env
 }
 
+// init locks the main goroutine to the process's first thread, so that the
+// guest's main thread has the host thread id equal to the pid, as on Linux.
+func init() { runtime.LockOSThread() }
+
 func main() {
-	// Guest code runs on this goroutine's thread only; it never needs a
-	// second OS thread for guest work.
-	runtime.LockOSThread()
 	debug.SetTraceback("none")
 
 	o, args, err := parse(os.Args[1:])
@@ -269,12 +270,15 @@ func main() {
 	if logFD >= 0 {
 		p.ReserveFD(logFD)
 	}
-	p.ForwardHostSignals()
-	st := p.Run()
-	if st.Signal != 0 {
-		dieOfSignal(st.Signal)
+	exit := func(st linux.ExitStatus) {
+		if st.Signal != 0 {
+			dieOfSignal(st.Signal)
+		}
+		os.Exit(st.Code)
 	}
-	os.Exit(st.Code)
+	p.SetExitHook(exit)
+	p.ForwardHostSignals()
+	exit(p.Run())
 }
 
 // leadingZeros counts the leading zero bits of x (x > 0).
