@@ -199,7 +199,8 @@ func TestMemoryConformance(t *testing.T) {
 
 // TestCorpusLargeGuestPages runs the programs whose output does not depend
 // on the page size at G = 16 KiB and 64 KiB (their segments, aligned for
-// 4 KiB, are then copied rather than mapped) and compares with qemu-riscv64
+// 4 KiB, are then copied rather than mapped), and at G = H = 16 KiB (the
+// host granularity of a 16 KiB-page host), and compares with qemu-riscv64
 // at 4 KiB. Only static builds: Debian's riscv64 shared libraries are
 // linked for 4 KiB pages, and the guest's own ld.so refuses them at larger
 // ones, as it would on a 64 KiB-page kernel.
@@ -207,13 +208,21 @@ func TestCorpusLargeGuestPages(t *testing.T) {
 	qemu := needTool(t, "qemu-riscv64")
 	needTool(t, crossCC)
 	gemu := gemuCommand(t)
-	for _, g := range []string{"16384", "65536"} {
-		for _, name := range []string{"hello", "malloc", "fileio", "jit", "proc", "signals"} {
-			t.Run(name+"/G="+g, func(t *testing.T) {
+	for _, cfg := range []struct{ name, g, h string }{
+		{"G=16K", "16384", ""},
+		{"G=64K", "65536", ""},
+		{"G=H=16K", "16384", "16384"},
+	} {
+		for _, name := range []string{"hello", "malloc", "fileio", "jit", "proc", "signals", "threads"} {
+			t.Run(name+"/"+cfg.name, func(t *testing.T) {
 				t.Parallel()
 				bin := guestProgram(t, name, "static")
+				args := []string{"-page-size", cfg.g}
+				if cfg.h != "" {
+					args = append(args, "-p", cfg.h)
+				}
 				want := run(t, 2*time.Minute, qemu, bin)
-				got := run(t, 2*time.Minute, gemu, "-page-size", g, bin)
+				got := run(t, 2*time.Minute, gemu, append(args, bin)...)
 				compare(t, "qemu-riscv64", want, got)
 			})
 		}
