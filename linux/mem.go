@@ -90,7 +90,9 @@ func sysFlushIcacheImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 	if a[2]&^1 != 0 {
 		return 0, unix.EINVAL
 	}
+	// Every thread's CPU drops its cached code: another hart may run it.
 	p.cpu.Invalidate(0, p.space.Size())
+	p.g.invalidate(guestmem.Range{Start: 0, End: guestmem.Addr(p.space.Size())})
 	return 0, 0
 }
 
