@@ -37,6 +37,7 @@ var corpus = []struct {
 	{"alarm", nil},
 	{"shm", nil},
 	{"sockets", nil},
+	{"events", nil},
 	{"threads", nil},
 	{"proc", nil},
 	{"signals", nil},

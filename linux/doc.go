@@ -23,6 +23,9 @@
 //     first page the host may not touch, as Linux's copies stop there).
 //   - socket.go: host sockets; only msghdr's inner pointers need
 //     translating.
+//   - extra.go: epoll (struct epoll_event converted: x86_64 packs it),
+//     timerfd, inotify, splice and friends, credentials, scheduling
+//     queries.
 //   - signal.go: guest signal actions, masks, the alternate stack, and the
 //     riscv64 rt_sigframe (siginfo + ucontext) built on delivery and
 //     consumed by rt_sigreturn.

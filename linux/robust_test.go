@@ -28,7 +28,10 @@ func TestDispatchRobust(t *testing.T) {
 		sysSync: true, sysMemfdCreate: true, sysEventfd2: true, sysPipe2: true,
 		sysMlockall: true, sysShmget: true, sysSetitimer: true, sysUmask: true,
 		sysKill: true, sysTkill: true, sysTgkill: true, sysSocket: true,
-		sysSocketpair: true,
+		sysSocketpair: true, sysSetuid: true, sysSetgid: true, sysSetreuid: true,
+		sysSetregid: true, sysSetresuid: true, sysSetresgid: true, sysSetpriority: true,
+		sysCloseRange: true, sysEpollCreate1: true, sysInotifyInit1: true,
+		sysTimerfdCreate: true, sysClone: true,
 	}
 	values := []uint64{
 		0, 1, 4096, 16, rw, rw + 1, rw + 4095, rw + rwSize - 8, ro, ro + 8,
@@ -55,7 +58,10 @@ func TestDispatchRobust(t *testing.T) {
 				sysFlock, sysFadvise64, sysSendfile, sysSendto, sysSendmsg,
 				sysShutdown, sysConnect, sysBind, sysListen, sysAccept, sysAccept4,
 				sysGetsockname, sysGetpeername, sysRecvfrom, sysRecvmsg,
-				sysSetsockopt, sysGetsockopt:
+				sysSetsockopt, sysGetsockopt, sysEpollCtl, sysEpollPwait,
+				sysEpollPwait2, sysTimerfdSettime, sysTimerfdGettime,
+				sysInotifyAddWatch, sysInotifyRmWatch, sysSplice, sysTee,
+				sysCopyFileRange, sysSyncFileRange:
 				a[0] = 999999
 				a[1] = values[rng.Intn(len(values))] | 1<<20
 			}
