@@ -11,6 +11,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/bits"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -239,8 +240,12 @@ func main() {
 		cfg.Argv[0] = o.argv0
 	}
 	if o.reserved != 0 {
-		bits := uint(64 - leadingZeros(o.reserved-1))
-		cfg.Space.AddressBits = bits
+		// The address space is a power of two: round -R up.
+		if o.reserved < 1<<24 {
+			fmt.Fprintf(os.Stderr, "gemu-riscv64: -R %d: the guest address space must be at least 16M\n", o.reserved)
+			os.Exit(1)
+		}
+		cfg.Space.AddressBits = uint(bits.Len64(o.reserved - 1))
 	}
 	if o.strace {
 		cfg.Strace = logw
@@ -279,16 +284,6 @@ func main() {
 	p.SetExitHook(exit)
 	p.ForwardHostSignals()
 	exit(p.Run())
-}
-
-// leadingZeros counts the leading zero bits of x (x > 0).
-func leadingZeros(x uint64) int {
-	n := 0
-	for x&(1<<63) == 0 {
-		x <<= 1
-		n++
-	}
-	return n
 }
 
 type fdWriter int
