@@ -229,3 +229,26 @@ func TestCorpusLargeGuestPages(t *testing.T) {
 		}
 	}
 }
+
+// TestSpawnAgainstNative runs testdata/spawn.c (system, popen, posix_spawn
+// of itself, vfork + execve, a failing spawn) natively and under gemu, and
+// requires the same output. The native kernel is the oracle here:
+// qemu-riscv64 cannot start a riscv64 child without binfmt_misc, and
+// reports a failed posix_spawn as a success.
+func TestSpawnAgainstNative(t *testing.T) {
+	cc := needTool(t, "cc")
+	needTool(t, crossCC)
+	gemu := gemuCommand(t)
+	src, _ := filepath.Abs(filepath.Join("..", "testdata", "spawn.c"))
+	native := filepath.Join(t.TempDir(), "spawn.native")
+	if out, err := exec.Command(cc, "-O1", "-o", native, src).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", cc, err, out)
+	}
+	want := run(t, time.Minute, native)
+	for _, mode := range []string{"static", "dynamic"} {
+		t.Run(mode, func(t *testing.T) {
+			got := run(t, time.Minute, gemu, "-L", sysroot(), guestProgram(t, "spawn", mode))
+			compare(t, "the native program", want, got)
+		})
+	}
+}

@@ -13,6 +13,9 @@
 //   - process.go: NewProcess (address space, program, stack) and the run
 //     loop: ecall -> dispatch -> advance PC; faults -> signals.
 //   - thread.go: the thread group, clone, thread and group exit.
+//   - spawn.go: vfork children (descriptor changes kept in an overlay) and
+//     execve (gemu again for a riscv64 program, the host's execve
+//     otherwise), wait4 and waitid.
 //   - syscall.go: the dispatcher and the system call table. Handlers see
 //     the guest registers through the small Regs interface, so they can be
 //     tested without a CPU.
@@ -41,9 +44,11 @@
 // *Process (its CPU, mask, pending signals, alternate stack) on a goroutine
 // locked to its own OS thread, whose host thread id is the guest's tid;
 // the group holds the signal actions, process-directed signals and the exit
-// status. clone with the flags of a thread is supported; a new process
-// (fork, vfork) and execve answer ENOSYS for now. Futexes are host futexes
-// on the shared window.
+// status. clone with the flags of a thread is supported, and so are vfork
+// and clone(CLONE_VM|CLONE_VFORK) followed by execve (spawn.go: how
+// system, popen and posix_spawn make processes); fork (a copy of the
+// address space) answers ENOSYS. Futexes are host futexes on the shared
+// window.
 //
 // Guest threads block SIGURG, the Go runtime's preemption signal, so that
 // their blocking system calls are not interrupted behind their back. Host

@@ -260,11 +260,6 @@ func sysPrctlImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 	return 0, unix.EINVAL
 }
 
-func sysWait4Impl(p *Process, a *sysArgs) (uint64, unix.Errno) {
-	// gemu creates no child processes yet.
-	return 0, unix.ECHILD
-}
-
 // futex operations (the low seven bits of op).
 const (
 	futexWait        = 0

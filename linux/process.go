@@ -36,6 +36,10 @@ type Config struct {
 	// SignalLog, if set, receives the CPU's exceptions and the guest
 	// signals delivered (-d signal).
 	SignalLog func(format string, args ...any)
+	// Reexec is the command that runs a riscv64 program the guest
+	// execs: gemu and its options, to which "-0 argv0 path args..." is
+	// appended. Empty: execve of a riscv64 program fails with ENOEXEC.
+	Reexec []string
 }
 
 // ExitStatus is how the guest ended: with an exit code, or killed by a
@@ -91,6 +95,9 @@ type Process struct {
 	clearTID uint64
 	// name is the thread name (prctl PR_SET_NAME).
 	name [16]byte
+	// vfork is set in the child of a vfork until it calls execve or
+	// exits (spawn.go).
+	vfork *spawnState
 }
 
 // NewProcess creates the address space, loads the program and builds its

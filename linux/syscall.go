@@ -202,7 +202,8 @@ func init() {
 		sysRseq:          {"rseq", sysENOSYS},
 		sysClone:         {"clone", sysCloneImpl},
 		sysClone3:        {"clone3", sysENOSYS},
-		sysExecve:        {"execve", sysENOSYS},
+		sysExecve:        {"execve", sysExecveImpl},
+		sysWaitid:        {"waitid", sysWaitidImpl},
 		sysRiscvHwprobe:  {"riscv_hwprobe", sysENOSYS},
 		sysMembarrier:    {"membarrier", sysENOSYS},
 		sysEpollCreate1:  {"epoll_create1", sysEpollCreate1Impl},
@@ -248,10 +249,16 @@ func (p *Process) Dispatch(regs Regs) bool {
 	}
 	var ret uint64
 	var errno unix.Errno
-	if def.fn == nil {
+	fn := def.fn
+	if p.vfork != nil {
+		if f, ok := vforkTable[int(nr)]; ok {
+			fn = f
+		}
+	}
+	if fn == nil {
 		errno = unix.ENOSYS
 	} else {
-		ret, errno = def.fn(p, &a)
+		ret, errno = fn(p, &a)
 	}
 	if p.cfg.Strace != nil {
 		p.strace(nr, def.name, &a, ret, errno)

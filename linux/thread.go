@@ -197,6 +197,7 @@ const (
 	cloneFS            = 0x200
 	cloneFiles         = 0x400
 	cloneSighand       = 0x800
+	cloneVfork         = 0x4000
 	cloneThread        = 0x10000
 	cloneSysvsem       = 0x40000
 	cloneSettls        = 0x80000
@@ -212,6 +213,9 @@ const (
 func sysCloneImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 	flags := a[0]
 	const thread = cloneVM | cloneFS | cloneFiles | cloneSighand | cloneThread
+	if flags&(cloneVM|cloneVfork) == cloneVM|cloneVfork && flags&cloneThread == 0 {
+		return p.startVfork(flags, a)
+	}
 	if flags&thread != thread {
 		return 0, unix.ENOSYS
 	}

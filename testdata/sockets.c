@@ -76,6 +76,7 @@ int main(void)
 	printf("getsockopt=%d type stream %d\n", getsockopt(as, SOL_SOCKET, SO_TYPE, &type, &len), type == SOCK_STREAM);
 	printf("shutdown=%d\n", shutdown(cs, SHUT_WR));
 	printf("eof=%zd\n", recv(as, buf, sizeof buf, 0));
-	printf("bad fd: %d %s\n", connect(999, (struct sockaddr *)&sa, sizeof sa), strerror(errno));
+	int cr = connect(999, (struct sockaddr *)&sa, sizeof sa);
+	printf("bad fd: %d %s\n", cr, strerror(errno));
 	return 0;
 }

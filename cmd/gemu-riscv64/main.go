@@ -239,6 +239,22 @@ func main() {
 	if o.argv0 != "" {
 		cfg.Argv[0] = o.argv0
 	}
+	// A riscv64 program the guest execs runs under a new gemu with the
+	// same address-space options.
+	if self, err := os.Executable(); err == nil {
+		cfg.Reexec = []string{self}
+		if o.prefix != "" {
+			cfg.Reexec = append(cfg.Reexec, "-L", o.prefix)
+		}
+		for _, opt := range []struct {
+			flag string
+			v    uint64
+		}{{"-s", o.stackSize}, {"-R", o.reserved}, {"-p", o.hostPage}, {"-page-size", o.guestPage}} {
+			if opt.v != 0 {
+				cfg.Reexec = append(cfg.Reexec, opt.flag, strconv.FormatUint(opt.v, 10))
+			}
+		}
+	}
 	if o.reserved != 0 {
 		// The address space is a power of two: round -R up.
 		if o.reserved < 1<<24 {
