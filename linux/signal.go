@@ -205,6 +205,11 @@ func (p *Process) deliver(info sigInfo) {
 		if defaultIgnored(sig) {
 			return
 		}
+		if p.vfork != nil {
+			// Only the vfork child dies.
+			p.vforkExit(sig, 0)
+			return
+		}
 		p.endGroup(ExitStatus{Signal: sig})
 		return
 	}

@@ -118,7 +118,12 @@ func (p *Process) startVfork(flags uint64, a *sysArgs) (uint64, unix.Errno) {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
 		t.tid = unix.Gettid()
+		// Registered while it runs, so that its CPU hears of code
+		// changes; it never counts as the group's last thread because
+		// the parent waits for it.
+		p.g.addThread(t)
 		t.threadLoop()
+		p.g.removeThread(t)
 		// A fault that killed the child (not the group) ends it too.
 		t.vforkExit(0, 0)
 	}()

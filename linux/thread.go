@@ -92,6 +92,16 @@ func (g *group) addThread(t *Process) {
 	g.storeCPUsLocked()
 }
 
+// removeThread unregisters a thread that ends without exit(2) semantics.
+func (g *group) removeThread(t *Process) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.threads[t.tid] == t {
+		delete(g.threads, t.tid)
+		g.storeCPUsLocked()
+	}
+}
+
 func (g *group) storeCPUsLocked() {
 	cpus := make([]*riscv.CPU, 0, len(g.threads))
 	for _, t := range g.threads {
