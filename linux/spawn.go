@@ -114,6 +114,7 @@ func (p *Process) startVfork(flags uint64, a *sysArgs) (uint64, unix.Errno) {
 	t.mem = riscv.Memory{Base: p.mem.Base, Size: p.mem.Size, CanExec: t.canExec}
 	t.sig.mask = p.sig.mask
 	t.sig.altDisabled = true
+	done := st.done
 	go func() {
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
@@ -127,7 +128,7 @@ func (p *Process) startVfork(flags uint64, a *sysArgs) (uint64, unix.Errno) {
 		// A fault that killed the child (not the group) ends it too.
 		t.vforkExit(0, 0)
 	}()
-	pid := <-st.done
+	pid := <-done
 	if flags&cloneParentSettid != 0 {
 		var b [4]byte
 		putU32(b[:], uint32(pid))
