@@ -84,6 +84,10 @@ type result struct {
 
 func run(t *testing.T, timeout time.Duration, name string, args ...string) result {
 	t.Helper()
+	if raceEnabled {
+		// gemu built with -race is several times slower.
+		timeout *= 8
+	}
 	cmd := exec.Command(name, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
