@@ -32,6 +32,14 @@ const kickSignal = unix.Signal(40)
 func (p *Process) ForwardHostSignals() {
 	ch := make(chan os.Signal, 16)
 	signal.Notify(ch, forwardedSignals...)
+	// Ask for the kick signal too, so that the runtime surely handles
+	// it (an execve from the guest leaves it ignored, see execHost).
+	kicks := make(chan os.Signal, 1)
+	signal.Notify(kicks, kickSignal)
+	go func() {
+		for range kicks {
+		}
+	}()
 	go func() {
 		for s := range ch {
 			n := int(s.(syscall.Signal))

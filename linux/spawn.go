@@ -420,7 +420,11 @@ func sysExecveImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 		args = []string{path}
 	}
 	if p.vfork == nil {
-		// Replace gemu: descriptors stay as they are.
+		// Replace gemu: descriptors stay as they are. A kick sent now
+		// would be pending across execve and kill the new gemu
+		// before its runtime installs handlers: ignore kicks (which
+		// also discards a pending one) for the rest of this process.
+		ignoreSignal(kickSignal)
 		return 0, errnoOf(syscall.Exec(prog, args, envp))
 	}
 	st := p.vfork
@@ -454,6 +458,17 @@ func sysExecveImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 	}
 	p.finishVfork(pid)
 	return 0, errKeepRegs
+}
+
+// ignoreSignal sets a host signal's action to SIG_IGN, under the Go
+// runtime (which would otherwise keep its handler).
+func ignoreSignal(sig unix.Signal) {
+	type kernelSigaction struct {
+		handler, flags, restorer uintptr
+		mask                     uint64
+	}
+	act := kernelSigaction{handler: 1} // SIG_IGN
+	unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&act)), 0, 8, 0, 0)
 }
 
 // isRISCV64 reports whether the file at path is a riscv64 ELF executable.

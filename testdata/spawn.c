@@ -1,6 +1,7 @@
 /* spawn: new processes the way programs make them: system, popen,
  * posix_spawn with file actions, vfork + execve, a riscv64 child (run by
- * the emulator again) and a failing exec, with exit statuses from waitpid. */
+ * the emulator again) and a failing exec, with exit statuses from waitpid;
+ * then execve of itself. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -68,5 +69,13 @@ int main(int argc, char **argv)
 	printf("vfork _exit status: %d\n", WEXITSTATUS(st));
 	r = waitpid(-1, &st, WNOHANG);
 	printf("waitpid no children: %d %s\n", r, strerror(errno));
-	return 0;
+
+	/* Finally replace this program with itself: the exit status is the
+	 * new program's. */
+	printf("exec'ing myself\n");
+	fflush(stdout);
+	setenv("SPAWN_VAR", "from exec", 1);
+	execl(argv[0], argv[0], "child", "exec'd", (char *)NULL);
+	printf("exec failed: %s\n", strerror(errno));
+	return 1;
 }
