@@ -44,6 +44,14 @@ func (p *Process) ForwardHostSignals() {
 		for s := range ch {
 			n := int(s.(syscall.Signal))
 			g := p.g
+			// Linux discards a signal whose action is to ignore it
+			// when it is sent: it must not interrupt anything.
+			g.mu.Lock()
+			act := g.actions[n]
+			g.mu.Unlock()
+			if act.handler == sigIGN || act.handler == sigDFL && defaultIgnored(n) {
+				continue
+			}
 			for {
 				old := g.hostPending.Load()
 				if g.hostPending.CompareAndSwap(old, old|sigBit(n)) {
