@@ -79,6 +79,7 @@ func gemuCommand(t *testing.T) string {
 // result is what a run produced.
 type result struct {
 	stdout []byte
+	stderr []byte
 	status string // "exit N" or "signal NAME"
 }
 
@@ -105,7 +106,7 @@ func run(t *testing.T, timeout time.Duration, name string, args ...string) resul
 		<-done
 		t.Fatalf("%s %q: timed out after %v; stderr:\n%s", name, args, timeout, stderr.Bytes())
 	}
-	r := result{stdout: stdout.Bytes(), status: "exit 0"}
+	r := result{stdout: stdout.Bytes(), stderr: stderr.Bytes(), status: "exit 0"}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
 		ws := ee.Sys().(syscall.WaitStatus)
@@ -152,6 +153,13 @@ func TestCorpusAgainstQemu(t *testing.T) {
 
 func compare(t *testing.T, peer string, want, got result) {
 	t.Helper()
+	// gemu never shows its own insides: no Go panic or stack trace, even
+	// when the guest dies of a signal.
+	for _, bad := range []string{"panic:", "goroutine ", "runtime error"} {
+		if bytes.Contains(got.stderr, []byte(bad)) {
+			t.Errorf("gemu's stderr contains %q:\n%s", bad, got.stderr)
+		}
+	}
 	if want.status != got.status {
 		t.Errorf("exit status: %s gives %q, gemu %q", peer, want.status, got.status)
 	}
@@ -260,5 +268,29 @@ func TestSpawnAgainstNative(t *testing.T) {
 			got := run(t, time.Minute, gemu, "-L", sysroot(), guestProgram(t, "spawn", mode))
 			compare(t, "the native program", want, got)
 		})
+	}
+}
+
+// TestCommandLogs checks what -strace and -d page say.
+func TestCommandLogs(t *testing.T) {
+	needTool(t, crossCC)
+	gemu := gemuCommand(t)
+	bin := guestProgram(t, "proc", "static")
+	r := run(t, time.Minute, gemu, "-strace", bin)
+	for _, want := range []string{" uname(", " write(0x1,", " exit_group(0x7", "Unknown syscall 4000", " rseq("} {
+		if !bytes.Contains(r.stderr, []byte(want)) {
+			t.Errorf("-strace output lacks %q", want)
+		}
+	}
+	hello := guestProgram(t, "hello", "static")
+	r = run(t, time.Minute, gemu, "-d", "page", "-page-size", "65536", hello)
+	if !bytes.Contains(r.stderr, []byte("copied, not mapped")) {
+		t.Errorf("-d page at 64 KiB pages does not report the copied segments:\n%s", r.stderr)
+	}
+	log := filepath.Join(t.TempDir(), "log")
+	r = run(t, time.Minute, gemu, "-d", "page", "-D", log, hello)
+	b, err := os.ReadFile(log)
+	if err != nil || !bytes.Contains(b, []byte("loader: ")) || bytes.Contains(r.stderr, []byte("loader: ")) {
+		t.Errorf("-D %s: log %q (%v), stderr %q", log, b, err, r.stderr)
 	}
 }

@@ -255,12 +255,17 @@ func (p *Process) Dispatch(regs Regs) bool {
 			fn = f
 		}
 	}
+	ending := nr == sysExit || nr == sysExitGroup
+	if ending && p.cfg.Strace != nil {
+		// The process may be gone when the call returns.
+		p.strace(nr, def.name, &a, 0, errKeepRegs)
+	}
 	if fn == nil {
 		errno = unix.ENOSYS
 	} else {
 		ret, errno = fn(p, &a)
 	}
-	if p.cfg.Strace != nil {
+	if p.cfg.Strace != nil && !ending {
 		p.strace(nr, def.name, &a, ret, errno)
 	}
 	if errno == errKeepRegs {

@@ -18,8 +18,6 @@ int main(void)
 	int p[2];
 	pipe(p);
 	int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
-	struct itimerspec its = {{0, 0}, {0, 20 * 1000 * 1000}};
-	printf("timerfd_settime=%d\n", timerfd_settime(tfd, 0, &its, NULL));
 	struct epoll_event ev = {.events = EPOLLIN, .data.u64 = 0x1122334455667788ull};
 	printf("epoll_ctl pipe=%d\n", epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev));
 	ev.data.u64 = 42;
@@ -31,6 +29,10 @@ int main(void)
 	printf("ready=%d data=%#llx events=%#x\n", n, (unsigned long long)out[0].data.u64, out[0].events);
 	char c;
 	read(p[0], &c, 1);
+	/* Arm the one-shot timer only now, so that a slow machine cannot
+	 * make it ready early. */
+	struct itimerspec its = {{0, 0}, {0, 20 * 1000 * 1000}};
+	printf("timerfd_settime=%d\n", timerfd_settime(tfd, 0, &its, NULL));
 	n = epoll_wait(ep, out, 4, 1000);
 	uint64_t expirations = 0;
 	read(tfd, &expirations, sizeof expirations);
