@@ -73,7 +73,8 @@ func (p *Process) hostPath(path string) string {
 	if isProcSelf(path, p.pid, "exe") {
 		return p.exePath
 	}
-	if p.cfg.Prefix != "" && strings.HasPrefix(path, "/") {
+	// The root itself is never redirected: "/" is the host's.
+	if p.cfg.Prefix != "" && strings.HasPrefix(path, "/") && filepath.Clean(path) != "/" {
 		q := filepath.Join(p.cfg.Prefix, path)
 		var st unix.Stat_t
 		if unix.Lstat(q, &st) == nil {
