@@ -82,21 +82,28 @@ func (s *Space) CheckAccess(a Addr, n uint64, acc Access) unix.Errno {
 }
 
 func (s *Space) checkAccessLocked(a Addr, n uint64, acc Access) unix.Errno {
-	if n == 0 {
-		return 0
-	}
-	if uint64(a) >= s.size || n > s.size-uint64(a) {
+	if s.accessiblePrefixLocked(a, n, acc) < n {
 		return unix.EFAULT
 	}
-	end := a + Addr(n)
-	for a < end {
-		v := s.vmas.find(a)
-		if v == nil || !allows(v.prot, acc) {
-			return unix.EFAULT
-		}
-		a = v.end
-	}
 	return 0
+}
+
+// accessiblePrefixLocked returns how many bytes from a on (up to n) are
+// mapped with the given access.
+func (s *Space) accessiblePrefixLocked(a Addr, n uint64, acc Access) uint64 {
+	if uint64(a) >= s.size {
+		return 0
+	}
+	n = min(n, s.size-uint64(a))
+	end := a + Addr(n)
+	for p := a; p < end; {
+		v := s.vmas.find(p)
+		if v == nil || !allows(v.prot, acc) {
+			return uint64(p - a)
+		}
+		p = v.end
+	}
+	return n
 }
 
 // Slice returns guest memory [a, a+n) as a byte slice after CheckAccess, for
@@ -116,41 +123,70 @@ func (s *Space) Slice(a Addr, n uint64, acc Access) ([]byte, unix.Errno) {
 }
 
 // CopyIn copies guest memory at a into dst. It never crashes: a bad guest
-// pointer gives EFAULT.
+// pointer gives EFAULT. Like Linux's copies from user memory, it copies
+// the readable part before the bad address (touching those pages) and then
+// fails.
 func (s *Space) CopyIn(dst []byte, a Addr) unix.Errno {
+	_, e := s.CopyInPrefix(dst, a)
+	return e
+}
+
+// CopyInPrefix is CopyIn that also reports how many bytes were copied (all
+// of them when the errno is 0).
+func (s *Space) CopyInPrefix(dst []byte, a Addr) (int, unix.Errno) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if e := s.checkAccessLocked(a, uint64(len(dst)), AccessRead); e != 0 {
-		return e
+	n := s.accessiblePrefixLocked(a, uint64(len(dst)), AccessRead)
+	if n > 0 {
+		if e := s.safeCopy(dst[:n], hostBytes(s.base+uintptr(a), n), a); e != 0 {
+			return 0, e
+		}
 	}
-	if len(dst) == 0 {
-		return 0
+	if n < uint64(len(dst)) {
+		return int(n), unix.EFAULT
 	}
-	return safeCopy(dst, hostBytes(s.base+uintptr(a), uint64(len(dst))))
+	return int(n), 0
 }
 
 // CopyOut copies src to guest memory at a, with the guest's write
 // permission checked. It never crashes: a bad guest pointer gives EFAULT.
+// Like Linux's copies to user memory, it writes the writable part before
+// the bad address and then fails.
 func (s *Space) CopyOut(a Addr, src []byte) unix.Errno {
-	r := Range{a, a + Addr(len(src))}
-	if e := s.CheckAccess(a, uint64(len(src)), AccessWrite); e != 0 {
-		return e
-	}
-	if len(src) == 0 {
-		return 0
-	}
-	s.unprotectCode(r)
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	if e := s.checkAccessLocked(a, uint64(len(src)), AccessWrite); e != 0 {
-		return e
-	}
-	return safeCopy(hostBytes(s.base+uintptr(a), uint64(len(src))), src)
+	_, e := s.CopyOutPrefix(a, src)
+	return e
 }
 
-// safeCopy copies with host faults turned into EFAULT (a file page past end
-// of file raises SIGBUS on the host).
-func safeCopy(dst, src []byte) (err unix.Errno) {
+// CopyOutPrefix is CopyOut that also reports how many bytes were written.
+func (s *Space) CopyOutPrefix(a Addr, src []byte) (int, unix.Errno) {
+	if len(src) == 0 {
+		return 0, 0
+	}
+	s.mu.RLock()
+	n := s.accessiblePrefixLocked(a, uint64(len(src)), AccessWrite)
+	s.mu.RUnlock()
+	if n > 0 {
+		s.unprotectCode(Range{a, a + Addr(n)})
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	n = s.accessiblePrefixLocked(a, n, AccessWrite)
+	if n > 0 {
+		if e := s.safeCopy(hostBytes(s.base+uintptr(a), n), src[:n], a); e != 0 {
+			return 0, e
+		}
+	}
+	if n < uint64(len(src)) {
+		return int(n), unix.EFAULT
+	}
+	return int(n), 0
+}
+
+// safeCopy copies between guest memory at guest address a and a Go buffer,
+// with host faults turned into EFAULT (a file page past end of file raises
+// SIGBUS on the host). It goes a host page at a time in address order, as
+// Linux's user copies do, so a fault leaves the pages after it untouched.
+func (s *Space) safeCopy(dst, src []byte, a Addr) (err unix.Errno) {
 	old := debug.SetPanicOnFault(true)
 	defer func() {
 		debug.SetPanicOnFault(old)
@@ -158,6 +194,10 @@ func safeCopy(dst, src []byte) (err unix.Errno) {
 			err = unix.EFAULT
 		}
 	}()
-	copy(dst, src)
+	for off := uint64(0); off < uint64(len(dst)); {
+		n := min(uint64(len(dst))-off, s.realHostPage-(uint64(a)+off)%s.realHostPage)
+		copy(dst[off:off+n], src[off:off+n])
+		off += n
+	}
 	return 0
 }

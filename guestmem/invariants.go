@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -116,6 +117,68 @@ func checkNode(n *vma, lo, hi Addr) (int, error) {
 	return l + r + 1, nil
 }
 
+// procmapQuery is Linux's struct procmap_query (6.11+), for the
+// PROCMAP_QUERY ioctl on /proc/self/maps: one host mapping per call, no
+// text to parse.
+type procmapQuery struct {
+	size, queryFlags, queryAddr   uint64
+	vmaStart, vmaEnd, vmaFlags    uint64
+	vmaPageSize, vmaOffset, inode uint64
+	devMajor, devMinor            uint32
+	vmaNameSize, buildIDSize      uint32
+	vmaNameAddr, buildIDAddr      uint64
+}
+
+const (
+	procmapQueryIoctl        = 0xC0686611 // _IOWR('f', 17, struct procmap_query)
+	procmapQueryCoveringNext = 0x10
+	procmapVMARead           = 1
+	procmapVMAWrite          = 2
+	procmapVMAExec           = 4
+	procmapVMAShared         = 8
+)
+
+// queryHostMaps lists the host mappings overlapping [lo, hi) with
+// PROCMAP_QUERY, falling back to parsing /proc/self/maps on kernels
+// without it.
+func queryHostMaps(lo, hi uintptr) ([]hostSeg, error) {
+	fd, err := unix.Open("/proc/self/maps", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	var segs []hostSeg
+	for a := lo; a < hi; {
+		q := procmapQuery{size: uint64(unsafe.Sizeof(procmapQuery{})), queryFlags: procmapQueryCoveringNext, queryAddr: uint64(a)}
+		_, _, e := unix.Syscall(unix.SYS_IOCTL, uintptr(fd), procmapQueryIoctl, uintptr(unsafe.Pointer(&q)))
+		if e == unix.ENOENT {
+			break
+		}
+		if e != 0 {
+			return readHostMaps(lo, hi)
+		}
+		if uintptr(q.vmaStart) >= hi {
+			break
+		}
+		perms := []byte("---p")
+		if q.vmaFlags&procmapVMARead != 0 {
+			perms[0] = 'r'
+		}
+		if q.vmaFlags&procmapVMAWrite != 0 {
+			perms[1] = 'w'
+		}
+		if q.vmaFlags&procmapVMAExec != 0 {
+			perms[2] = 'x'
+		}
+		if q.vmaFlags&procmapVMAShared != 0 {
+			perms[3] = 's'
+		}
+		segs = append(segs, hostSeg{start: uintptr(q.vmaStart), end: uintptr(q.vmaEnd), perms: string(perms), off: q.vmaOffset, ino: q.inode})
+		a = uintptr(q.vmaEnd)
+	}
+	return segs, nil
+}
+
 // hostSeg is one line of the host's /proc/self/maps.
 type hostSeg struct {
 	start, end uintptr
@@ -123,26 +186,44 @@ type hostSeg struct {
 	off        uint64
 	ino        uint64
 	path       string
+	locked     bool // from smaps only
 }
 
 func readHostMaps(lo, hi uintptr) ([]hostSeg, error) {
-	data, err := os.ReadFile("/proc/self/maps")
+	return readHostMapsFile("/proc/self/maps", lo, hi)
+}
+
+// readHostMapsFile parses /proc/self/maps or /proc/self/smaps (whose
+// VmFlags lines set locked).
+func readHostMapsFile(name string, lo, hi uintptr) ([]hostSeg, error) {
+	data, err := os.ReadFile(name)
 	if err != nil {
 		return nil, err
 	}
 	var segs []hostSeg
+	inRange := false
 	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) < 5 {
+		line := sc.Text()
+		if flags, ok := strings.CutPrefix(line, "VmFlags:"); ok {
+			if inRange {
+				segs[len(segs)-1].locked = strings.Contains(flags, " lo")
+			}
 			continue
 		}
+		f := strings.Fields(line)
+		if len(f) < 5 || !strings.Contains(f[0], "-") {
+			continue
+		}
+		inRange = false
 		se := strings.SplitN(f[0], "-", 2)
 		a, _ := strconv.ParseUint(se[0], 16, 64)
 		b, _ := strconv.ParseUint(se[1], 16, 64)
 		if uintptr(b) <= lo || uintptr(a) >= hi {
 			continue
 		}
+		inRange = true
 		off, _ := strconv.ParseUint(f[2], 16, 64)
 		ino, _ := strconv.ParseUint(f[4], 10, 64)
 		seg := hostSeg{start: uintptr(a), end: uintptr(b), perms: f[1], off: off, ino: ino}
@@ -158,7 +239,25 @@ func readHostMaps(lo, hi uintptr) ([]hostSeg, error) {
 // window, host page by host page, run-length: each host segment is split at
 // guest mapping boundaries and each piece compared once.
 func (s *Space) checkHostLocked() error {
-	segs, err := readHostMaps(s.base, s.base+uintptr(s.size))
+	return s.checkHostSegsLocked(false)
+}
+
+// CheckHostLocks is CheckInvariants plus a comparison of every mapping's
+// lock state with the host's (from /proc/self/smaps, which is slow to read).
+func (s *Space) CheckHostLocks() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.checkHostSegsLocked(true)
+}
+
+func (s *Space) checkHostSegsLocked(locks bool) error {
+	var segs []hostSeg
+	var err error
+	if locks {
+		segs, err = readHostMapsFile("/proc/self/smaps", s.base, s.base+uintptr(s.size))
+	} else {
+		segs, err = queryHostMaps(s.base, s.base+uintptr(s.size))
+	}
 	if err != nil {
 		return err
 	}
@@ -177,12 +276,12 @@ func (s *Space) checkHostLocked() error {
 				if n := s.vmas.lowerBound(g); n != nil && s.hostAddr(n.start) < pieceEnd {
 					pieceEnd = s.hostAddr(n.start)
 				}
-				if seg.perms != "---p" || seg.ino != 0 {
-					return fmt.Errorf("unmapped guest %#x: host shows %s inode %d", uint64(g), seg.perms, seg.ino)
+				if seg.perms != "---p" || seg.ino != 0 || seg.locked {
+					return fmt.Errorf("unmapped guest %#x: host shows %s inode %d locked %v", uint64(g), seg.perms, seg.ino, seg.locked)
 				}
 			} else {
 				pieceEnd = min(pieceEnd, s.hostAddr(v.end))
-				if err := s.checkPiece(v, g, Addr(pieceEnd-s.base), seg); err != nil {
+				if err := s.checkPiece(v, g, Addr(pieceEnd-s.base), seg, locks); err != nil {
 					return err
 				}
 			}
@@ -196,7 +295,7 @@ func (s *Space) checkHostLocked() error {
 	return nil
 }
 
-func (s *Space) checkPiece(v *vma, lo, hi Addr, seg hostSeg) error {
+func (s *Space) checkPiece(v *vma, lo, hi Addr, seg hostSeg, locks bool) error {
 	want := hostPerms(hostProt(v.prot), v.shared)
 	inFill := v.eofFill.Contains(lo)
 	if inFill {
@@ -208,6 +307,9 @@ func (s *Space) checkPiece(v *vma, lo, hi Addr, seg hostSeg) error {
 	}
 	if got != want {
 		return fmt.Errorf("guest %v (mapping %v prot %d): host shows %s, want %s", Range{lo, hi}, v.rng(), v.prot, got, want)
+	}
+	if guestLocked := v.flags&vmLocked != 0; locks && seg.locked != guestLocked {
+		return fmt.Errorf("guest %v (mapping %v): host locked %v, guest %v", Range{lo, hi}, v.rng(), seg.locked, guestLocked)
 	}
 	if v.file != nil && v.file.devZero {
 		// Private /dev/zero: anonymous memory the host names /dev/zero,

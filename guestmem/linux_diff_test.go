@@ -909,6 +909,11 @@ func (r *diffRunner) doMmap(o diffOp) error {
 						}
 						orcMunmap(kres, hl)
 					}
+				} else if !ok {
+					// The kernel failed a later check; guestmem, whose
+					// space is the region, runs out of room first.
+					r.stats["skip: non-fixed mmap with no room in the region"]++
+					return errDiffSkip
 				} else {
 					placed = true // the error is the answer
 				}
@@ -985,13 +990,26 @@ func (r *diffRunner) doMremap(o diffOp) error {
 			return errDiffSkip
 		}
 	}
+	if sp, ok := r.sp.(*Space); ok && flags&MremapDontUnmap != 0 {
+		// DONTUNMAP unlocks the whole mapping it moves from: where the
+		// kernel keeps that mapping in pieces guestmem merges, the
+		// outcome depends on the kernel's own boundaries.
+		if m, ok := sp.Lookup(gold); ok && m.Locked {
+			if split, err := r.splitInside(r.toHost(m.Start), r.toHost(m.End)); err != nil {
+				return err
+			} else if split {
+				r.stats["skip: mremap DONTUNMAP of a locked mapping the kernel keeps in pieces"]++
+				return errDiffSkip
+			}
+		}
+	}
 	rl := r.pageLen(gnewLen)
 	// Can the kernel's parameter checks pass (check_mremap_params)? If not,
 	// the kernel fails the call before choosing any address.
 	implies := flags&(MremapFixed|MremapDontUnmap) != 0
 	paramsOK := flags&^(MremapMayMove|MremapFixed|MremapDontUnmap) == 0 && uint64(gold)%g == 0 && rl != 0 &&
 		(!implies || (uint64(gnew)%g == 0 && flags&MremapMayMove != 0)) &&
-		(flags&MremapDontUnmap == 0 || holdLen == hnewLen)
+		(flags&MremapDontUnmap == 0 || r.pageLen(holdLen) == r.pageLen(hnewLen))
 	kernelChooses := paramsOK && flags&MremapMayMove != 0 && flags&MremapFixed == 0
 	if paramsOK && flags&MremapFixed == 0 && rl < 1<<47 && !r.inRegion(hold, rl) {
 		// Growing in place would leave the region (on both sides).
@@ -1220,15 +1238,22 @@ func (r *diffRunner) doMlock(o diffOp) error {
 // touchable reports whether the host pages of [h, h+n) are all mapped in
 // the kernel layout (the harness never touches unmapped memory).
 func (r *diffRunner) touchable(h uintptr, n uint64) bool {
-	if !r.inRegion(h, n) {
-		return false
+	return r.touchablePrefix(h, n) == n
+}
+
+// touchablePrefix is how many bytes from h on lie in mapped pages of the
+// region: the kernel-side copy touches those and stops at the first
+// unmapped page (touching that could grow a grows-down mapping).
+func (r *diffRunner) touchablePrefix(h uintptr, n uint64) uint64 {
+	if !r.inRegion(h, 1) {
+		return 0
 	}
 	for p := h &^ (diffHostPage - 1); p < h+uintptr(n); p += diffHostPage {
-		if !r.kdesc[(p-r.c.x)/diffHostPage].mapped {
-			return false
+		if !r.inRegion(p, 1) || !r.kdesc[(p-r.c.x)/diffHostPage].mapped {
+			return uint64(max(p, h) - h)
 		}
 	}
-	return true
+	return n
 }
 
 // populatesExecOnly reports whether o's range (as far as it lies in the
@@ -1271,7 +1296,8 @@ func (r *diffRunner) doWrite(o diffOp) error {
 	n := o.length.v
 	buf := r.kbuf[:n]
 	diffPattern(buf, o.data)
-	kok := r.touchable(h, n) && orcWrite(h, buf)
+	pre := r.touchablePrefix(h, n)
+	kok := orcWrite(h, buf[:pre]) && pre == n
 	se := r.sp.CopyOut(ga, buf)
 	if kok != (se == 0) {
 		ks := "ok"
@@ -1292,7 +1318,9 @@ func (r *diffRunner) doRead(o diffOp) error {
 		return errDiffSkip
 	}
 	kb, sb := r.kbuf[:n], r.sbuf[:n]
-	kok := r.touchable(h, n) && orcRead(kb, h)
+	// Like a system call's copy, both sides copy up to the first bad page.
+	pre := r.touchablePrefix(h, n)
+	kok := orcRead(kb[:pre], h) && pre == n
 	se := r.sp.CopyIn(sb, ga)
 	if kok != (se == 0) {
 		ks := "ok"
@@ -1322,7 +1350,7 @@ func (r *diffRunner) flagsDue(o diffOp) bool {
 		return true
 	}
 	switch o.kind {
-	case dopMlock, dopMunlock:
+	case dopMlock, dopMunlock, dopMremap:
 		return true
 	case dopMadvise:
 		switch o.flags {
@@ -1336,10 +1364,14 @@ func (r *diffRunner) flagsDue(o diffOp) bool {
 }
 
 func (r *diffRunner) compareState(o diffOp) error {
-	if err := r.sp.CheckInvariants(); err != nil {
+	withFlags := r.flagsDue(o)
+	check := r.sp.CheckInvariants
+	if sp, ok := r.sp.(*Space); ok && withFlags {
+		check = sp.CheckHostLocks
+	}
+	if err := check(); err != nil {
 		return diffDiverge("CheckInvariants: %v", err)
 	}
-	withFlags := r.flagsDue(o)
 	if err := r.readKernel(withFlags); err != nil {
 		return err
 	}

@@ -1,6 +1,10 @@
 package guestmem
 
-import "golang.org/x/sys/unix"
+import (
+	"math"
+
+	"golang.org/x/sys/unix"
+)
 
 const (
 	madvGuardInstall = 102
@@ -133,6 +137,14 @@ func (s *Space) adviseOneLocked(v *vma, r Range, advice int) unix.Errno {
 		}
 		if !v.shared || v.maxProt&ProtWrite == 0 {
 			return unix.EACCES
+		}
+		// Linux punches the hole with fallocate, whose offsets are signed.
+		off := v.off + uint64(r.Start-v.start)
+		if int64(off) < 0 {
+			return unix.EINVAL
+		}
+		if off+r.Len() > math.MaxInt64 || off+r.Len() < off {
+			return unix.EFBIG
 		}
 	case MadvCold, MadvPageOut:
 		if locked {
@@ -314,10 +326,25 @@ func (s *Space) lockRange(addr Addr, length uint64, set vmFlags) unix.Errno {
 	if v == nil {
 		return unix.ENOMEM
 	}
-	// Linux marks every mapping first and then faults the pages in; a
-	// page that cannot be faulted in (past end of file) makes the call
-	// fail with ENOMEM, the marks staying. The host's mlock does the same
-	// for each piece, and its first error is the answer.
+	// Linux marks every mapping up to the first hole, and fails with
+	// ENOMEM there without faulting anything in; with no hole it then
+	// faults the pages in, and a page that cannot be (past end of file)
+	// makes the call fail with ENOMEM, the marks staying. The host's mlock
+	// does the same for each piece, and its first error is the answer;
+	// before a hole, the host locks without faulting in.
+	hole := false
+	{
+		tmp := v.start
+		for w := v; ; w = w.next {
+			if w == nil || w.start != tmp {
+				hole = true
+				break
+			}
+			if tmp = w.end; tmp >= end {
+				break
+			}
+		}
+	}
 	tmp := v.start
 	var populateErr unix.Errno
 	for v != nil && tmp < end && v.start < end {
@@ -326,7 +353,16 @@ func (s *Space) lockRange(addr Addr, length uint64, set vmFlags) unix.Errno {
 			return unix.ENOMEM
 		}
 		r := Range{max(v.start, start), min(v.end, end)}
-		hostErr, e := s.setLockLocked(v, r, set)
+		pieceSet := set
+		if hole && set&vmLocked != 0 {
+			pieceSet |= vmLockOnFault
+		}
+		hostErr, e := s.setLockLocked(v, r, pieceSet)
+		if hole && set&vmLocked != 0 && set&vmLockOnFault == 0 {
+			// The guest sees a full lock; only the host's is on fault.
+			v = s.vmas.find(r.Start)
+			v.flags &^= vmLockOnFault
+		}
 		if e != 0 {
 			s.mergeRange(Range{start, end})
 			return e

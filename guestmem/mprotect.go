@@ -114,7 +114,14 @@ func (s *Space) protectOneLocked(v *vma, r Range, prot int) unix.Errno {
 	if v.end > r.End {
 		s.splitAt(v, r.End)
 	}
+	// Linux: a locked private mapping becoming writable is faulted in for
+	// writing at once (breaking copy-on-write ahead of the guest's stores).
+	populate := v.flags&vmLocked != 0 && v.flags&vmLockOnFault == 0 && !v.shared &&
+		v.prot&ProtWrite == 0 && prot&ProtWrite != 0
 	v.prot = prot
+	if populate {
+		s.hostMadvise(r, unix.MADV_POPULATE_WRITE)
+	}
 	if prot != ProtNone {
 		v.flags &^= vmPristine
 	}

@@ -81,12 +81,11 @@ func (s *Space) moveOnlyLocked(addr Addr, length uint64, newAddr Addr, flags int
 	res := Addr(0)
 	seen := false
 	var lastEnd Addr
-	for {
+	for start < end {
+		// start is where the previous piece ended: with DONTUNMAP what is
+		// left of it may have merged with the next mapping, so pieces are
+		// cut at start, not at mapping boundaries.
 		v := s.vmas.lowerBound(start)
-		if seen && v != nil && v.start < start {
-			// What is left of a piece moved with DONTUNMAP.
-			v = v.next
-		}
 		if v == nil || v.start >= end {
 			break
 		}
@@ -99,13 +98,14 @@ func (s *Space) moveOnlyLocked(addr Addr, length uint64, newAddr Addr, flags int
 		if v.file != nil && v.file.devZero && (seen || v.end < end) {
 			return 0, unix.EFAULT
 		}
-		pieceStart := max(v.start, addr)
+		pieceStart := max(v.start, start)
 		pieceLen := uint64(min(end, v.end) - pieceStart)
+		// The gaps between pieces stay as they were.
 		offset := Addr(0)
 		if seen {
-			offset = v.start - lastEnd
+			offset = pieceStart - lastEnd
 		}
-		lastEnd = v.end
+		lastEnd = pieceStart + Addr(pieceLen)
 		got, e := s.remapOneLocked(v, pieceStart, pieceLen, pieceLen, flags, target+offset)
 		if e != 0 {
 			return 0, e
@@ -275,6 +275,15 @@ func (s *Space) moveLocked(v *vma, addr Addr, oldLen, newLen uint64, dst Addr, f
 		if e := s.hostMove(Range{src.Start, src.Start + Addr(moved)}, dst); e != 0 {
 			return 0, e
 		}
+		if v.flags&vmLocked != 0 {
+			// A DONTUNMAP move unlocks the host's source mapping, all of
+			// it, and leaves the new one unlocked: lock them again,
+			// without faulting in what was not there.
+			s.hostMlock(Range{dst, dst + Addr(moved)}, unix.MLOCK_ONFAULT)
+			if !dontUnmap {
+				s.relockAround(v, Range{src.Start, src.Start + Addr(moved)})
+			}
+		}
 		if newLen > moved {
 			ext := Range{dst + Addr(moved), to.End}
 			if e := s.mapLikeLocked(v, ext, off+moved); e != 0 {
@@ -303,11 +312,12 @@ func (s *Space) moveLocked(v *vma, addr Addr, oldLen, newLen uint64, dst Addr, f
 	s.changedLocked(src)
 	s.dropCodePagesLocked(src)
 	if dontUnmap {
-		// Linux clears the lock on the moved-from range.
-		s.walkMapped(src.Start, src.End, func(w *vma, r Range) unix.Errno {
-			return s.setFlagsLocked(w, r, 0, vmLocked|vmLockOnFault)
-		})
-		s.mergeRange(src)
+		// Linux clears the lock on the whole mapping moved from.
+		if w := s.vmas.find(addr); w != nil && w.flags&vmLocked != 0 {
+			w.flags &^= vmLocked | vmLockOnFault
+			s.hostMunlock(w.rng())
+			s.mergeAround(w)
+		}
 	} else if oldLen > 0 {
 		s.hostReserve(src)
 		s.carveLocked(src)
@@ -343,6 +353,26 @@ func (s *Space) hostMove(src Range, dst Addr) unix.Errno {
 		}
 	}
 	return 0
+}
+
+// relockAround locks again, on the host, the locked guest mappings around
+// hole that one host mapping with v may have covered: the run of
+// contiguous locked mappings through v, hole excluded.
+func (s *Space) relockAround(v *vma, hole Range) {
+	first := v
+	for p := first.prev; p != nil && p.end == first.start && p.flags&vmLocked != 0; p = p.prev {
+		first = p
+	}
+	for w := first; w != nil && w.flags&vmLocked != 0; w = w.next {
+		for _, r := range []Range{{w.start, min(w.end, hole.Start)}, {max(w.start, hole.End), w.end}} {
+			if !r.empty() {
+				s.hostMlock(r, unix.MLOCK_ONFAULT)
+			}
+		}
+		if w.next == nil || w.next.start != w.end {
+			break
+		}
+	}
 }
 
 // hostDupShm maps the pages of v's shm segment from offset off at r. A

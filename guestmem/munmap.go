@@ -64,10 +64,11 @@ func (s *Space) unmapRangeLocked(r Range) {
 }
 
 // allPristine reports whether every mapping overlapping r is pristine
-// (never accessible, so the host holds nothing but reservation there).
+// (never accessible, so the host holds nothing but reservation there) and
+// unlocked (a lock would stay on the host's reservation).
 func (s *Space) allPristine(r Range) bool {
 	for v := s.vmas.lowerBound(r.Start); v != nil && v.start < r.End; v = v.next {
-		if v.flags&vmPristine == 0 {
+		if v.flags&vmPristine == 0 || v.flags&vmLocked != 0 {
 			return false
 		}
 	}

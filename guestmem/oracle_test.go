@@ -120,15 +120,31 @@ func orcProbe(a uintptr) (faulted bool) {
 	return orcCatchFault(func() { orcSink += orcBytes(a, 1)[0] })
 }
 
-// orcRead copies host memory at a into dst; false if it faulted.
+// orcRead copies host memory at a into dst; false if it faulted. It goes a
+// page at a time in address order, as the kernel's copies do, so that a
+// fault leaves the pages after it untouched (copy may load a buffer's tail
+// first, which would fault those pages in).
 func orcRead(dst []byte, a uintptr) bool {
-	return !orcCatchFault(func() { copy(dst, orcBytes(a, len(dst))) })
+	return !orcCatchFault(func() {
+		for off := 0; off < len(dst); {
+			n := min(len(dst)-off, int(orcPage-(a+uintptr(off))%orcPage))
+			copy(dst[off:off+n], orcBytes(a+uintptr(off), n))
+			off += n
+		}
+	})
 }
 
-// orcWrite copies src to host memory at a; false if it faulted (bytes
-// before the fault may have been written, as with a real store sequence).
+// orcWrite copies src to host memory at a, a page at a time in address
+// order; false if it faulted (the pages before the fault are written, as
+// with a real store sequence).
 func orcWrite(a uintptr, src []byte) bool {
-	return !orcCatchFault(func() { copy(orcBytes(a, len(src)), src) })
+	return !orcCatchFault(func() {
+		for off := 0; off < len(src); {
+			n := min(len(src)-off, int(orcPage-(a+uintptr(off))%orcPage))
+			copy(orcBytes(a+uintptr(off), n), src[off:off+n])
+			off += n
+		}
+	})
 }
 
 // kFlags are the VmFlags of /proc/self/smaps that Mapping reports.
@@ -244,11 +260,13 @@ func orcParseMapsLine(line string) (orcVMA, bool) {
 		v.dev = unix.Mkdev(uint32(a), uint32(b))
 	}
 	if len(f) > 5 {
-		// The path is the rest of the line after the inode column.
-		idx := strings.Index(line, f[4]+" ")
-		if idx >= 0 {
-			v.path = strings.TrimSpace(line[idx+len(f[4]):])
+		// The path is the rest of the line after the fifth (inode) field.
+		rest := line
+		for range 5 {
+			rest = strings.TrimLeft(rest, " ")
+			rest = rest[strings.IndexByte(rest, ' '):]
 		}
+		v.path = strings.TrimSpace(rest)
 	}
 	return v, true
 }
@@ -579,7 +597,15 @@ func (k *orcKernelTarget) Mmap(addr Addr, length uint64, prot, flags int, fd int
 	}
 	a, ok := k.placer.place(k.vmas(), rl, addr&^(orcPage-1))
 	if !ok {
-		return 0, unix.ENOMEM
+		// No room in the region: the kernel's own checks on the other
+		// arguments come first (the runner skips such calls when they
+		// would succeed outside).
+		r, e := orcMmap(0, length, prot, flags, fd, uint64(offset))
+		if e == 0 {
+			orcMunmap(r, rl)
+			return 0, unix.ENOMEM
+		}
+		return 0, e
 	}
 	r, e := orcMmap(k.host(a), length, prot, flags|MapFixed, fd, uint64(offset))
 	if e == 0 && flags&MapGrowsDown != 0 {
