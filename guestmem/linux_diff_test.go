@@ -150,6 +150,7 @@ var diffTrace = os.Getenv("DIFF_TRACE") != ""
 var (
 	diffOps        = flag.Int("diff.ops", 200000, "operations of the G == H Linux-differential run; G = 16 KiB and 64 KiB each run 15% of this")
 	diffSeed       = flag.Uint64("diff.seed", 0, "base seed of the Linux-differential runs (0: time-based, printed)")
+	diffFrom       = flag.Int("diff.from", 0, "first episode to run (to replay a reported one with its -diff.seed)")
 	diffEpisode    = flag.Int("diff.episode", 500, "operations per episode (each episode starts from an empty Space and oracle region)")
 	diffShrinkTime = flag.Duration("diff.shrinktime", 30*time.Second, "time limit for shrinking one diverging sequence")
 	diffMaxFail    = flag.Int("diff.maxfail", 3, "distinct divergences to report before stopping")
@@ -693,6 +694,11 @@ func diffErrString(e unix.Errno) string {
 // step runs one operation on both sides and compares.
 func (r *diffRunner) step(o diffOp) error {
 	var err error
+	if os.Getenv("DIFF_TRACE") == "2" {
+		if sp, ok := r.sp.(*Space); ok {
+			fmt.Fprintf(os.Stderr, "before %v:\n%s", o, sp.ProcMaps())
+		}
+	}
 	switch o.kind {
 	case dopMmap:
 		err = r.doMmap(o)
@@ -1366,7 +1372,7 @@ func (r *diffRunner) flagsDue(o diffOp) bool {
 func (r *diffRunner) compareState(o diffOp) error {
 	withFlags := r.flagsDue(o)
 	check := r.sp.CheckInvariants
-	if sp, ok := r.sp.(*Space); ok && withFlags {
+	if sp, ok := r.sp.(*Space); ok && (r.steps%diffFlushEvery == 0 || r.checkAll || diffTrace) {
 		check = sp.CheckHostLocks
 	}
 	if err := check(); err != nil {
@@ -2318,7 +2324,7 @@ func runDiff(t *testing.T, c *diffCase, total int) {
 	t0 := time.Now()
 	ep := *diffEpisode
 	seen := map[string]bool{}
-	for i := 0; r.stats["ops"]+r.stats["skipped"] < total && len(seen) < *diffMaxFail; i++ {
+	for i := *diffFrom; r.stats["ops"]+r.stats["skipped"] < total && len(seen) < *diffMaxFail; i++ {
 		seed := base + uint64(i)*0x9e3779b97f4a7c15 + c.g
 		n := min(ep, total-r.stats["ops"]-r.stats["skipped"])
 		ops, err := r.runEpisode(seed, n)

@@ -280,9 +280,12 @@ func (s *Space) moveLocked(v *vma, addr Addr, oldLen, newLen uint64, dst Addr, f
 			// it, and leaves the new one unlocked: lock them again,
 			// without faulting in what was not there.
 			s.hostMlock(Range{dst, dst + Addr(moved)}, unix.MLOCK_ONFAULT)
-			if !dontUnmap {
-				s.relockAround(v, Range{src.Start, src.Start + Addr(moved)})
+			hole := Range{src.Start, src.Start + Addr(moved)}
+			if dontUnmap {
+				// The guest's source mapping loses its lock too.
+				hole = v.rng()
 			}
+			s.relockAround(v, hole)
 		}
 		if newLen > moved {
 			ext := Range{dst + Addr(moved), to.End}

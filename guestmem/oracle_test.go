@@ -183,9 +183,56 @@ type orcVMA struct {
 	hasFlags   bool
 }
 
+// queryIn lists the host mappings overlapping [lo, hi) with the
+// PROCMAP_QUERY ioctl (Linux 6.11+), much cheaper than reading the whole
+// maps text; ok is false where the kernel lacks it.
+func (p *orcProc) queryIn(lo, hi uintptr) ([]orcVMA, bool) {
+	var out []orcVMA
+	name := make([]byte, 4096)
+	for a := lo; a < hi; {
+		q := procmapQuery{
+			size: uint64(unsafe.Sizeof(procmapQuery{})), queryFlags: procmapQueryCoveringNext, queryAddr: uint64(a),
+			vmaNameSize: uint32(len(name)), vmaNameAddr: uint64(uintptr(unsafe.Pointer(&name[0]))),
+		}
+		_, _, e := unix.Syscall(unix.SYS_IOCTL, p.maps.Fd(), procmapQueryIoctl, uintptr(unsafe.Pointer(&q)))
+		if e == unix.ENOENT {
+			break
+		}
+		if e != 0 {
+			return nil, false
+		}
+		if uintptr(q.vmaStart) >= hi {
+			break
+		}
+		perms := []byte("---p")
+		if q.vmaFlags&procmapVMARead != 0 {
+			perms[0] = 'r'
+		}
+		if q.vmaFlags&procmapVMAWrite != 0 {
+			perms[1] = 'w'
+		}
+		if q.vmaFlags&procmapVMAExec != 0 {
+			perms[2] = 'x'
+		}
+		if q.vmaFlags&procmapVMAShared != 0 {
+			perms[3] = 's'
+		}
+		v := orcVMA{start: uintptr(q.vmaStart), end: uintptr(q.vmaEnd), perms: string(perms), off: q.vmaOffset,
+			dev: unix.Mkdev(q.devMajor, q.devMinor), inode: q.inode}
+		if q.vmaNameSize > 0 {
+			v.path = string(name[:q.vmaNameSize-1])
+		}
+		out = append(out, v)
+		a = uintptr(q.vmaEnd)
+	}
+	return out, true
+}
+
 // orcProc holds the open /proc files the harness reads after every
 // operation, and a buffer for them.
 type orcProc struct {
+	// noQuery is set once PROCMAP_QUERY has failed.
+	noQuery              bool
 	maps, smaps, pagemap *os.File
 	buf                  []byte
 }
@@ -274,6 +321,12 @@ func orcParseMapsLine(line string) (orcVMA, bool) {
 // vmasIn returns the host VMAs that intersect [lo, hi), clipped to it,
 // from /proc/self/maps, or also with VmFlags from /proc/self/smaps.
 func (p *orcProc) vmasIn(lo, hi uintptr, withFlags bool) ([]orcVMA, error) {
+	if !withFlags && !p.noQuery {
+		if out, ok := p.queryIn(lo, hi); ok {
+			return out, nil
+		}
+		p.noQuery = true
+	}
 	f := p.maps
 	if withFlags {
 		f = p.smaps

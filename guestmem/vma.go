@@ -127,7 +127,10 @@ func canMerge(a, b *vma) bool {
 	if a.end != b.start || !sameAttrs(a, b) {
 		return false
 	}
-	if a.file != nil && a.off+uint64(a.end-a.start) != b.off {
+	// A private mapping of /dev/zero is anonymous memory: its page offset
+	// is only a name (Linux even renumbers it when it moves), so it does
+	// not keep neighbours apart.
+	if a.file != nil && !a.file.devZero && a.off+uint64(a.end-a.start) != b.off {
 		return false
 	}
 	return true
