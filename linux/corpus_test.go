@@ -196,24 +196,86 @@ func lineDiff(want, got string) string {
 	return b.String()
 }
 
+// memconfNative builds testdata/memconf.c for the host.
+func memconfNative(t *testing.T) string {
+	t.Helper()
+	cc := needTool(t, "cc")
+	src, _ := filepath.Abs(filepath.Join("..", "testdata", "memconf.c"))
+	native := filepath.Join(t.TempDir(), "memconf.native")
+	if out, err := exec.Command(cc, "-O1", "-o", native, src).CombinedOutput(); err != nil {
+		t.Fatalf("%s: %v\n%s", cc, err, out)
+	}
+	return native
+}
+
 // TestMemoryConformance runs testdata/memconf.c natively (the host kernel
 // is the oracle) and under gemu at G = 4 KiB, and requires identical output.
 func TestMemoryConformance(t *testing.T) {
 	if os.Getpagesize() != 4096 {
 		t.Skip("the native oracle needs a 4 KiB-page host")
 	}
-	cc := needTool(t, "cc")
 	needTool(t, crossCC)
 	gemu := gemuCommand(t)
-	src, _ := filepath.Abs(filepath.Join("..", "testdata", "memconf.c"))
-	native := filepath.Join(t.TempDir(), "memconf.native")
-	if out, err := exec.Command(cc, "-O1", "-o", native, src).CombinedOutput(); err != nil {
-		t.Fatalf("%s: %v\n%s", cc, err, out)
-	}
+	native := memconfNative(t)
 	guest := guestProgram(t, "memconf", "static")
 	want := run(t, time.Minute, native)
 	got := run(t, 2*time.Minute, gemu, "-page-size", "4096", guest)
 	compare(t, "the native kernel", want, got)
+}
+
+// TestMemoryConformanceLargePages runs testdata/memconf.c under gemu at
+// G = 16 KiB and 64 KiB (static build) and natively with "model=G": there
+// every memory call goes through memconf's page-size model (the rules of
+// guestmem's Linux-differential harness for G > H: alignment checks and
+// rounding in units of G, G-aligned placement, mincore per G page, brk in
+// G pages) on top of the 4 KiB kernel, and the outputs must be identical.
+//
+// It also checks the program itself: memconf states every size and address
+// in units of its page size and prints page-size-dependent values in those
+// units, so the native runs at 4 KiB and with each model size must agree
+// apart from the line naming the page size, and model=4096 must be the
+// plain 4 KiB run.
+func TestMemoryConformanceLargePages(t *testing.T) {
+	if os.Getpagesize() != 4096 {
+		t.Skip("the native oracle needs a 4 KiB-page host")
+	}
+	needTool(t, crossCC)
+	gemu := gemuCommand(t)
+	native := memconfNative(t)
+	guest := guestProgram(t, "memconf", "static")
+	base := run(t, time.Minute, native)
+	if base.status != "exit 0" {
+		t.Fatalf("native memconf: %s", base.status)
+	}
+	if m := run(t, time.Minute, native, "model=4096"); !bytes.Equal(m.stdout, base.stdout) || m.status != base.status {
+		t.Errorf("model=4096 is not the plain native run:\n%s", lineDiff(string(base.stdout), string(m.stdout)))
+	}
+	for _, g := range []string{"16384", "65536"} {
+		t.Run("G="+g, func(t *testing.T) {
+			want := run(t, time.Minute, native, "model="+g)
+			if want.status != "exit 0" {
+				t.Fatalf("native memconf model=%s: %s", g, want.status)
+			}
+			if !bytes.HasPrefix(want.stdout, []byte("pagesize "+g+"\n")) {
+				t.Fatalf("native memconf model=%s does not run at page size %s", g, g)
+			}
+			// Apart from the page size line, the model's output is the
+			// 4 KiB kernel's.
+			if a, b := afterFirstLine(base.stdout), afterFirstLine(want.stdout); !bytes.Equal(a, b) {
+				t.Errorf("memconf's output at model=%s is not its output at 4 KiB (a case is not written in units of the page size):\n%s", g, lineDiff(string(a), string(b)))
+			}
+			got := run(t, 2*time.Minute, gemu, "-page-size", g, guest)
+			compare(t, "the native kernel with the page-size model", want, got)
+		})
+	}
+}
+
+// afterFirstLine is b without its first line.
+func afterFirstLine(b []byte) []byte {
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		return b[i+1:]
+	}
+	return nil
 }
 
 // TestCorpusLargeGuestPages runs the programs whose output does not depend
