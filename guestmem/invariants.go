@@ -138,6 +138,24 @@ const (
 	procmapVMAShared         = 8
 )
 
+// perms is the mapping's permissions in /proc/self/maps form ("rw-p").
+func (q *procmapQuery) perms() string {
+	b := []byte("---p")
+	if q.vmaFlags&procmapVMARead != 0 {
+		b[0] = 'r'
+	}
+	if q.vmaFlags&procmapVMAWrite != 0 {
+		b[1] = 'w'
+	}
+	if q.vmaFlags&procmapVMAExec != 0 {
+		b[2] = 'x'
+	}
+	if q.vmaFlags&procmapVMAShared != 0 {
+		b[3] = 's'
+	}
+	return string(b)
+}
+
 // queryHostMaps lists the host mappings overlapping [lo, hi) with
 // PROCMAP_QUERY, falling back to parsing /proc/self/maps on kernels
 // without it.
@@ -160,20 +178,7 @@ func queryHostMaps(lo, hi uintptr) ([]hostSeg, error) {
 		if uintptr(q.vmaStart) >= hi {
 			break
 		}
-		perms := []byte("---p")
-		if q.vmaFlags&procmapVMARead != 0 {
-			perms[0] = 'r'
-		}
-		if q.vmaFlags&procmapVMAWrite != 0 {
-			perms[1] = 'w'
-		}
-		if q.vmaFlags&procmapVMAExec != 0 {
-			perms[2] = 'x'
-		}
-		if q.vmaFlags&procmapVMAShared != 0 {
-			perms[3] = 's'
-		}
-		segs = append(segs, hostSeg{start: uintptr(q.vmaStart), end: uintptr(q.vmaEnd), perms: string(perms), off: q.vmaOffset, ino: q.inode})
+		segs = append(segs, hostSeg{start: uintptr(q.vmaStart), end: uintptr(q.vmaEnd), perms: q.perms(), off: q.vmaOffset, ino: q.inode})
 		a = uintptr(q.vmaEnd)
 	}
 	return segs, nil

@@ -1115,6 +1115,13 @@ func (r *diffRunner) dontUnmapMove(o diffOp, hold uintptr, holdLen, hnewLen uint
 		return err
 	}
 	e, ok := r.model.place(vmas, rl, gnew)
+	if !ok {
+		// The guest kernel would move the pages out of the region. Moving
+		// them back afterwards would not undo everything (DONTUNMAP
+		// unlocks the source), so the call is not made.
+		r.stats["skip: mremap move with no room in the region"]++
+		return errDiffSkip
+	}
 	if gnew == 0 {
 		hnew = 0
 	}

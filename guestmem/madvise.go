@@ -353,12 +353,15 @@ func (s *Space) lockRange(addr Addr, length uint64, set vmFlags) unix.Errno {
 			return unix.ENOMEM
 		}
 		r := Range{max(v.start, start), min(v.end, end)}
+		// Before a hole, or after a page that could not be faulted in
+		// (Linux stops faulting in there), the host locks on fault only.
+		onFaultOnly := hole || populateErr != 0
 		pieceSet := set
-		if hole && set&vmLocked != 0 {
+		if onFaultOnly && set&vmLocked != 0 {
 			pieceSet |= vmLockOnFault
 		}
 		hostErr, e := s.setLockLocked(v, r, pieceSet)
-		if hole && set&vmLocked != 0 && set&vmLockOnFault == 0 {
+		if onFaultOnly && set&vmLocked != 0 && set&vmLockOnFault == 0 {
 			// The guest sees a full lock; only the host's is on fault.
 			v = s.vmas.find(r.Start)
 			v.flags &^= vmLockOnFault

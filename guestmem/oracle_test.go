@@ -204,20 +204,7 @@ func (p *orcProc) queryIn(lo, hi uintptr) ([]orcVMA, bool) {
 		if uintptr(q.vmaStart) >= hi {
 			break
 		}
-		perms := []byte("---p")
-		if q.vmaFlags&procmapVMARead != 0 {
-			perms[0] = 'r'
-		}
-		if q.vmaFlags&procmapVMAWrite != 0 {
-			perms[1] = 'w'
-		}
-		if q.vmaFlags&procmapVMAExec != 0 {
-			perms[2] = 'x'
-		}
-		if q.vmaFlags&procmapVMAShared != 0 {
-			perms[3] = 's'
-		}
-		v := orcVMA{start: uintptr(q.vmaStart), end: uintptr(q.vmaEnd), perms: string(perms), off: q.vmaOffset,
+		v := orcVMA{start: uintptr(q.vmaStart), end: uintptr(q.vmaEnd), perms: q.perms(), off: q.vmaOffset,
 			dev: unix.Mkdev(q.devMajor, q.devMinor), inode: q.inode}
 		if q.vmaNameSize > 0 {
 			v.path = string(name[:q.vmaNameSize-1])
