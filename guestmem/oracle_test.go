@@ -18,6 +18,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -112,12 +113,13 @@ func orcCatchFault(fn func()) (faulted bool) {
 	return false
 }
 
-// readSink keeps probe loads from being optimised away.
-var orcSink byte
+// orcSink keeps probe loads from being optimised away (atomic: parallel
+// subtests probe at once).
+var orcSink atomic.Uint32
 
 // orcProbe reports whether reading the byte at host address a faults.
 func orcProbe(a uintptr) (faulted bool) {
-	return orcCatchFault(func() { orcSink += orcBytes(a, 1)[0] })
+	return orcCatchFault(func() { orcSink.Add(uint32(orcBytes(a, 1)[0])) })
 }
 
 // orcRead copies host memory at a into dst; false if it faulted. It goes a
