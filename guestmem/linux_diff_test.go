@@ -135,6 +135,7 @@ import (
 	"regexp"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -2302,6 +2303,9 @@ var diffBaseSeed uint64
 func diffGetSeed(t testing.TB) uint64 {
 	diffSeedOnce.Do(func() {
 		diffBaseSeed = *diffSeed
+		if diffBaseSeed == 0 {
+			diffBaseSeed, _ = strconv.ParseUint(os.Getenv("GEMU_DIFF_SEED"), 0, 64)
+		}
 		if diffBaseSeed == 0 {
 			diffBaseSeed = uint64(time.Now().UnixNano())
 		}
