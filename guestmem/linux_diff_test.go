@@ -153,6 +153,7 @@ var (
 	diffEpisode    = flag.Int("diff.episode", 500, "operations per episode (each episode starts from an empty Space and oracle region)")
 	diffShrinkTime = flag.Duration("diff.shrinktime", 30*time.Second, "time limit for shrinking one diverging sequence")
 	diffMaxFail    = flag.Int("diff.maxfail", 3, "distinct divergences to report before stopping")
+	diffSmall      = flag.Bool("diff.small", false, "also run G = 4 KiB on H = 16 KiB and 64 KiB (TestLinuxDiff/H16K, H64K), not yet divergence-free")
 )
 
 const (
@@ -177,11 +178,14 @@ const (
 	diffSlotSelfTarget
 	diffSlotFuzz
 	diffSlotTable
+	diffSlotH16K
+	diffSlotH64K
 )
 
 // diffCase is the static configuration of one differential run.
 type diffCase struct {
 	g       uint64  // guest page size G
+	h       uint64  // host page size H given to the Space (0: the real one)
 	pages   uint64  // region size in host pages (N)
 	x       uintptr // host address of the region
 	gap     uint64  // stack guard gap in bytes, for the model
@@ -842,12 +846,41 @@ func (r *diffRunner) splitInside(lo, hi uintptr) (bool, error) {
 	return false, nil
 }
 
+// smallRefused asks the Space, in probe mode, whether it would refuse the
+// operation op makes because no host mapping could hold what it asks for
+// (G < H, see mixed.go). Such an operation is made on neither side and is
+// counted under the rule's name; it is the only difference allowed.
+func (r *diffRunner) smallRefused(rule string, op func(sp *Space)) bool {
+	sp, ok := r.sp.(*Space)
+	if !ok || r.c.h == 0 {
+		return false
+	}
+	sp.mu.Lock()
+	sp.probe = true
+	before := sp.refused
+	sp.mu.Unlock()
+	op(sp)
+	sp.mu.Lock()
+	sp.probe = false
+	refused := sp.refused != before
+	sp.mu.Unlock()
+	if refused {
+		r.stats["skip: G < H refuses "+rule]++
+	}
+	return refused
+}
+
 func (r *diffRunner) doMmap(o diffOp) error {
 	g := r.g()
 	fixed := o.flags&(MapFixed|MapFixedNoReplace) != 0
 	kfd, sfd := r.kf.fds[o.fd], r.sf.fds[o.fd]
 	ga := r.guestAddr(o.addr)
 	gl := r.guestLen(o.length, ga)
+	if r.smallRefused("mmap needing a host page no host mapping can make (a shared page at an offset not congruent modulo H, or in a host page with other mappings' pages)", func(sp *Space) {
+		sp.Mmap(ga, gl, o.prot, o.flags, sfd, int64(o.off))
+	}) {
+		return errDiffSkip
+	}
 	hoff := r.hostOff(o.off)
 	var kres uintptr
 	var kerr unix.Errno
@@ -977,6 +1010,11 @@ func (r *diffRunner) doMremap(o diffOp) error {
 	holdLen, hnewLen := r.mremapLens(o, hold)
 	hnew := r.hostAligned(o.newAddr)
 	flags := o.flags
+	if r.smallRefused("mremap needing a host page no host mapping can make (a shared page at an offset not congruent modulo H, or in a host page with other mappings' pages)", func(sp *Space) {
+		sp.Mremap(gold, goldLen, gnewLen, flags, gnew)
+	}) {
+		return errDiffSkip
+	}
 	if !r.safeRange(hold, holdLen) {
 		r.stats["skip: range outside the safe host range"]++
 		return errDiffSkip
@@ -1644,8 +1682,12 @@ func (r *diffRunner) compareContents(full bool) error {
 		if !kzero {
 			kf = orcProbe(kh)
 		}
+		var sslow []byte
 		if !szero {
 			sf = orcProbe(sh)
+			if sf {
+				sslow, sf = r.emulatedRead(sh)
+			}
 		}
 		if kf != sf {
 			return diffDiverge("reading guest page %#x: kernel faulted=%v, guestmem faulted=%v", uint64(diffG0)+uint64(i)*diffHostPage, kf, sf)
@@ -1660,9 +1702,12 @@ func (r *diffRunner) compareContents(full bool) error {
 		} else {
 			kb = orcBytes(kh, diffHostPage)
 		}
-		if szero {
+		switch {
+		case szero:
 			sb = diffZeroPage[:]
-		} else {
+		case sslow != nil:
+			sb = sslow
+		default:
 			sb = orcBytes(sh, diffHostPage)
 		}
 		_ = zero
@@ -1680,6 +1725,26 @@ func (r *diffRunner) compareContents(full bool) error {
 }
 
 var diffZeroPage [diffHostPage]byte
+
+// emulatedRead reads the guest page at host address sh, whose host read
+// faulted, as a CPU would with G < H: HandleFault, and if it says Emulate,
+// LoadSlow. It returns the page and false, or nil and true (a fault the
+// guest sees).
+func (r *diffRunner) emulatedRead(sh uintptr) ([]byte, bool) {
+	sp, ok := r.sp.(*Space)
+	if !ok || r.c.h == 0 {
+		return nil, true
+	}
+	f, _ := sp.HandleFault(sh, AccessRead)
+	if !f.Emulate {
+		return nil, true
+	}
+	b := make([]byte, diffHostPage)
+	if sp.LoadSlow(Addr(sh-sp.Base()), b) != 0 {
+		return nil, true
+	}
+	return b, false
+}
 
 // --- generation ----------------------------------------------------------
 
@@ -2206,6 +2271,7 @@ func (r *diffRunner) shrink(ops []diffOp, first error, limit time.Duration) ([]d
 func diffNewSpace(c *diffCase, _ *orcProc) (diffTarget, error) {
 	return New(Config{
 		GuestPageSize: c.g,
+		HostPageSize:  c.h,
 		AddressBits:   38,
 		MinAddr:       diffG0,
 		MmapBase:      diffG0 + Addr(c.size()),
@@ -2364,7 +2430,7 @@ func runDiff(t *testing.T, c *diffCase, total int) {
 	if m, err := os.ReadFile("/proc/self/maps"); err == nil {
 		nmaps = bytes.Count(m, []byte("\n"))
 	}
-	t.Logf("G=%d: %d operations compared in %v (base seed %d; %d host mappings at the end):%s", c.g, r.stats["ops"], time.Since(t0).Round(time.Millisecond), base, nmaps, b.String())
+	t.Logf("G=%d H=%d: %d operations compared in %v (base seed %d; %d host mappings at the end):%s", c.g, c.h, r.stats["ops"], time.Since(t0).Round(time.Millisecond), base, nmaps, b.String())
 }
 
 var diffNumbers = regexp.MustCompile(`0x[0-9a-f]+|[0-9]+`)
@@ -2395,6 +2461,28 @@ func TestLinuxDiff(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			runDiff(t, newDiffCase(tc.slot, tc.g), int(float64(*diffOps)*tc.frac))
+		})
+	}
+	// G = 4 KiB on host pages of 16 KiB and 64 KiB: the kernel is the
+	// oracle as it is (G is its page size); the Space makes every host
+	// call in whole host pages. Operations the Space refuses because no
+	// host mapping could hold them are skipped (see diffSmallRefused).
+	for _, tc := range []struct {
+		name string
+		slot int
+		h    uint64
+	}{
+		{"H16K", diffSlotH16K, 16 << 10},
+		{"H64K", diffSlotH64K, 64 << 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if !*diffSmall {
+				t.Skip("G < H: run with -diff.small")
+			}
+			t.Parallel()
+			c := newDiffCase(tc.slot, diffHostPage)
+			c.h = tc.h
+			runDiff(t, c, int(float64(*diffOps)*0.15))
 		})
 	}
 }

@@ -184,6 +184,11 @@ func (s *Space) remapOneLocked(v *vma, addr Addr, oldLen, newLen uint64, flags i
 		if s.splitsNeeded(dst) > 0 && s.vmas.count >= s.maxMapCount {
 			return 0, unix.ENOMEM
 		}
+		if s.small() {
+			if e := s.gateLocked(s.smallMoveRefused(v, addr, min(oldLen, newLen), dst, flags)); e != 0 {
+				return 0, e
+			}
+		}
 		s.unmapRangeLocked(dst)
 		if v = s.vmas.find(addr); v == nil {
 			return 0, unix.EFAULT
@@ -213,6 +218,22 @@ func (s *Space) remapOneLocked(v *vma, addr Addr, oldLen, newLen uint64, flags i
 	return s.moveLocked(v, addr, oldLen, newLen, dst, flags)
 }
 
+// smallMoveRefused reports whether moving [addr, addr+moved) of v to dst
+// (G < H) needs a host page no host mapping can make (see mixed.go). A
+// SysV shm attachment is never moved or grown: the host cannot map its
+// segment again at a host page of the window's choosing.
+func (s *Space) smallMoveRefused(v *vma, addr Addr, moved uint64, dst Range, flags int) bool {
+	if v.file != nil && v.file.isShm {
+		return true
+	}
+	gone := Range{}
+	if flags&MremapDontUnmap == 0 {
+		gone = Range{addr, addr + Addr(moved)}
+	}
+	off := v.off + uint64(addr-v.start)
+	return s.smallConflictLocked(dst, v.file, off, v.shared, gone)
+}
+
 // canExpandLocked reports whether v can grow in place by delta bytes.
 func (s *Space) canExpandLocked(v *vma, delta uint64) bool {
 	end := uint64(v.end) + delta
@@ -225,6 +246,12 @@ func (s *Space) canExpandLocked(v *vma, delta uint64) bool {
 // expandLocked grows v in place by delta bytes.
 func (s *Space) expandLocked(v *vma, delta uint64) unix.Errno {
 	ext := Range{v.end, v.end + Addr(delta)}
+	if s.small() {
+		if e := s.gateLocked((v.file != nil && v.file.isShm) ||
+			s.smallConflictLocked(ext, v.file, v.off+uint64(v.end-v.start), v.shared, Range{})); e != 0 {
+			return e
+		}
+	}
 	if e := s.mapLikeLocked(v, ext, v.off+uint64(v.end-v.start)); e != 0 {
 		return e
 	}
@@ -263,6 +290,11 @@ func (s *Space) moveLocked(v *vma, addr Addr, oldLen, newLen uint64, dst Addr, f
 	off := v.off + uint64(addr-v.start)
 	moved := min(oldLen, newLen)
 	to := Range{dst, dst + Addr(newLen)}
+	if s.small() {
+		if e := s.gateLocked(s.smallMoveRefused(v, addr, moved, to, flags)); e != 0 {
+			return 0, e
+		}
+	}
 	if v.shared {
 		// Shared pages live in the file: map it again at the target.
 		if e := s.mapLikeLocked(v, to, off); e != 0 {
@@ -272,7 +304,16 @@ func (s *Space) moveLocked(v *vma, addr Addr, oldLen, newLen uint64, dst Addr, f
 		// Private pages move with their page tables. DONTUNMAP keeps the
 		// source mapped, so there is never a hole in the window; the
 		// source is replaced below.
-		if e := s.hostMove(Range{src.Start, src.Start + Addr(moved)}, dst); e != 0 {
+		if s.small() {
+			if e := s.smallMoveLocked(v, Range{src.Start, src.Start + Addr(moved)}, dst, off); e != 0 {
+				return 0, e
+			}
+			if dontUnmap {
+				// The pages left behind are empty (anonymous) or show
+				// the file again.
+				s.mapLikeLocked(v, Range{src.Start, src.Start + Addr(moved)}, off)
+			}
+		} else if e := s.hostMove(Range{src.Start, src.Start + Addr(moved)}, dst); e != 0 {
 			return 0, e
 		}
 		if v.flags&vmLocked != 0 {
