@@ -42,7 +42,7 @@ func (s *Space) pastEOF(v *vma, a Addr) bool {
 		return true
 	}
 	page := alignDown(uint64(a), s.guestPage)
-	return v.off+(page-uint64(v.start)) >= uint64(st.Size)
+	return v.off-v.file.offBias+(page-uint64(v.start)) >= uint64(st.Size)
 }
 
 // HandleFault is ClassifyFault plus what Linux's fault handler does before

@@ -150,10 +150,7 @@ func (s *Space) hostMincoreRaw(r Range, vec []byte) unix.Errno {
 // hostMlock is mlock2(2) on the window.
 func (s *Space) hostMlock(r Range, flags int) unix.Errno {
 	if s.small() {
-		s.noteEdgesLocked(r, srcKeep)
-		if r = s.interior(r); r.empty() {
-			return 0
-		}
+		return s.smallMlock(r, flags)
 	}
 	return s.rawMlock(r, flags)
 }

@@ -74,6 +74,9 @@ type dirtyPage struct {
 	// src and data describe the guest pages whose contents change.
 	src  map[Addr]pageSrc
 	data map[Addr][]byte
+	// populate holds the guest pages to fault in once rebuilt
+	// (MAP_POPULATE, MADV_POPULATE_*).
+	populate map[Addr]bool
 }
 
 // hostPlan is what a host page must be, derived from the mapping set.
@@ -142,7 +145,7 @@ func (s *Space) dirtyLocked(hp Addr) *dirtyPage {
 	if s.dirty == nil {
 		s.dirty = make(map[Addr]*dirtyPage)
 	}
-	d := &dirtyPage{old: s.planLocked(hp), src: map[Addr]pageSrc{}, data: map[Addr][]byte{}}
+	d := &dirtyPage{old: s.planLocked(hp), src: map[Addr]pageSrc{}, data: map[Addr][]byte{}, populate: map[Addr]bool{}}
 	s.dirty[hp] = d
 	return d
 }
@@ -168,6 +171,24 @@ func (s *Space) noteEdgesFuncLocked(r Range, src func(g Addr) pageSrc) {
 			}
 		}
 	}
+}
+
+// notePopulateLocked notes that the guest pages of r in host pages r
+// covers in part are to be faulted in. It returns EFAULT if one of them
+// lies wholly past end of file, as populating it would.
+func (s *Space) notePopulateLocked(r Range) unix.Errno {
+	var err unix.Errno
+	for _, hp := range s.edgePages(r) {
+		d := s.dirtyLocked(hp)
+		piece := r.Intersect(Range{hp, hp + Addr(s.hostPage)})
+		for p := piece.Start; p < piece.End; p += Addr(s.guestPage) {
+			d.populate[p] = true
+			if v := s.vmas.find(p); v != nil && v.file != nil && s.pastEOF(v, p) {
+				err = unix.EFAULT
+			}
+		}
+	}
+	return err
 }
 
 // noteDataLocked notes that guest page p receives data.
@@ -343,6 +364,7 @@ func (s *Space) rebuildLocked(hp Addr, d *dirtyPage) {
 			}
 		}
 		s.finishHostPage(r, np)
+		s.populateLocked(d)
 		return
 	}
 	fresh := false
@@ -415,6 +437,18 @@ func (s *Space) rebuildLocked(hp Addr, d *dirtyPage) {
 		}
 	}
 	s.finishHostPage(r, np)
+	s.populateLocked(d)
+}
+
+// populateLocked faults in the guest pages d says to, as a read through
+// /proc/self/mem does (mapping the zero page or the file's page).
+func (s *Space) populateLocked(d *dirtyPage) {
+	b := make([]byte, 1)
+	for p := range d.populate {
+		if v := s.vmas.find(p); v != nil && v.prot != ProtNone && (v.file == nil || !s.pastEOF(v, p)) {
+			s.memRead(p, b)
+		}
+	}
 }
 
 // finishHostPage sets the protection and lock of host page r.
@@ -422,15 +456,46 @@ func (s *Space) finishHostPage(r Range, np hostPlan) {
 	if e := s.rawProtect(r, np.prot); e != 0 {
 		s.debugf("guestmem: protecting host page %v: %v", r, e)
 	}
-	if np.locked {
-		flags := 0
-		if np.onFault {
-			flags = unix.MLOCK_ONFAULT
-		}
-		s.rawMlock(r, flags)
-	} else {
+	if !np.locked {
 		s.rawMunlock(r)
+		return
 	}
+	// The host locks the whole host page but faults in only the guest
+	// pages a lock of their own would: locked, not on fault only, and
+	// accessible.
+	s.rawMlock(r, unix.MLOCK_ONFAULT)
+	b := make([]byte, 1)
+	for p := r.Start; p < r.End; p += Addr(s.guestPage) {
+		if v := s.vmas.find(p); v != nil && v.flags&vmLocked != 0 && v.flags&vmLockOnFault == 0 && v.prot != ProtNone &&
+			(v.file == nil || !s.pastEOF(v, p)) {
+			s.memRead(p, b)
+		}
+	}
+}
+
+// smallMlock is hostMlock with G < H. The host pages at the edges are
+// locked when rebuilt; the error is the one locking their guest pages
+// would give: ENOMEM if one cannot be faulted in (inaccessible, or past end
+// of file).
+func (s *Space) smallMlock(r Range, flags int) unix.Errno {
+	s.noteEdgesLocked(r, srcKeep)
+	var err unix.Errno
+	if flags&unix.MLOCK_ONFAULT == 0 {
+		for _, hp := range s.edgePages(r) {
+			piece := r.Intersect(Range{hp, hp + Addr(s.hostPage)})
+			for p := piece.Start; p < piece.End; p += Addr(s.guestPage) {
+				if v := s.vmas.find(p); v != nil && (v.prot == ProtNone || (v.file != nil && s.pastEOF(v, p))) {
+					err = unix.ENOMEM
+				}
+			}
+		}
+	}
+	if in := s.interior(r); !in.empty() {
+		if e := s.rawMlock(in, flags); e != 0 {
+			return e
+		}
+	}
+	return err
 }
 
 func allZero(b []byte) bool {
@@ -480,6 +545,9 @@ func (s *Space) memWrite(a Addr, b []byte) error {
 // smallMmap is hostMmap with G < H.
 func (s *Space) smallMmap(r Range, prot, flags, fd int, off uint64) unix.Errno {
 	s.noteEdgesLocked(r, srcFresh)
+	if flags&unix.MAP_POPULATE != 0 {
+		s.notePopulateLocked(r)
+	}
 	in := s.interior(r)
 	if in.empty() {
 		return 0
@@ -567,6 +635,14 @@ func (s *Space) smallMadvise(r Range, advice int) unix.Errno {
 		if v := s.vmas.find(in.Start); v != nil && s.isCopy(v) {
 			return s.refillCopyLocked(v, in)
 		}
+	case MadvPopulateRead, MadvPopulateWrite:
+		e := s.notePopulateLocked(r)
+		if !in.empty() {
+			if e2 := s.rawMadvise(in, advice); e2 != 0 {
+				return e2
+			}
+		}
+		return e
 	case MadvRemove:
 		for _, hp := range s.edgePages(r) {
 			piece := r.Intersect(Range{hp, hp + Addr(s.hostPage)})
@@ -785,7 +861,7 @@ func (s *Space) slowSmallLocked(a Addr, buf []byte, write bool) unix.Errno {
 		if v == nil {
 			return unix.EFAULT
 		}
-		if v.file != nil && !v.file.devZero && !v.file.isShm && !v.file.anonShared && s.pastEOF(v, p) {
+		if v.file != nil && s.pastEOF(v, p) {
 			return unix.EFAULT
 		}
 		var err error
@@ -793,11 +869,7 @@ func (s *Space) slowSmallLocked(a Addr, buf []byte, write bool) unix.Errno {
 		case write && v.shared && v.file.isShm:
 			err = s.shmAliasWrite(p, chunk)
 		case write && v.shared:
-			off := v.off - v.file.offBias + uint64(p-v.start)
-			var k int
-			if k, err = unix.Pwrite(v.file.fd, chunk, int64(off)); err == nil && k != len(chunk) {
-				err = unix.EIO
-			}
+			err = s.fileAliasWrite(v.file.fd, v.off-v.file.offBias+uint64(p-v.start), chunk)
 		case write:
 			err = s.memWrite(p, chunk)
 		default:
@@ -809,6 +881,21 @@ func (s *Space) slowSmallLocked(a Addr, buf []byte, write bool) unix.Errno {
 		done += n
 	}
 	return 0
+}
+
+// fileAliasWrite stores b at file offset off of fd, through a shared
+// mapping of the host page holding it made outside the window: a store to
+// the page cache, as the guest's store would be (pwrite could extend the
+// file past a partial last page, and appends on an O_APPEND descriptor).
+func (s *Space) fileAliasWrite(fd int, off uint64, b []byte) error {
+	base := alignDown(off, s.hostPage)
+	alias, e := hostMmapAnywhere(s.hostPage, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED, fd, base)
+	if e != 0 {
+		return e
+	}
+	defer hostMunmapOutside(alias, s.hostPage)
+	copy(hostBytes(alias+uintptr(off-base), uint64(len(b))), b)
+	return nil
 }
 
 // shmAliasWrite stores b at guest address a, in a shared shm page the

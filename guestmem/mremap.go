@@ -155,6 +155,9 @@ func (s *Space) remapOneLocked(v *vma, addr Addr, oldLen, newLen uint64, flags i
 		case !grow && !shrink:
 			return addr, 0
 		case shrink:
+			if e := s.gateLocked(false); e != 0 {
+				return 0, e
+			}
 			if e := s.munmapLocked(addr+Addr(newLen), oldLen-newLen); e != 0 {
 				return 0, e
 			}
@@ -267,7 +270,7 @@ func (s *Space) mapLikeLocked(v *vma, r Range, off uint64) unix.Errno {
 	hp := hostProt(v.prot)
 	var e unix.Errno
 	switch {
-	case v.file == nil:
+	case v.file == nil, s.small() && v.file.devZero && !v.shared:
 		e = s.hostMapAnon(r, hp, 0)
 	case v.file.isShm:
 		e = s.hostDupShm(v, r, off)
