@@ -1714,6 +1714,10 @@ func (r *diffRunner) compareContents(full bool) error {
 		if bytes.Equal(kb, sb) {
 			continue
 		}
+		if r.staleCopy(d, kb, sb, sh) {
+			r.stats["compare-skip: G < H: private file page held as an anonymous copy does not see later writes to the file"]++
+			continue
+		}
 		for j := range kb {
 			if kb[j] != sb[j] && (!r.lazy[i] || (kb[j] != 0 && sb[j] != 0)) {
 				return diffDiverge("contents of guest page %#x differ at offset %#x: kernel %#02x, guestmem %#02x (%v)",
@@ -1725,6 +1729,45 @@ func (r *diffRunner) compareContents(full bool) error {
 }
 
 var diffZeroPage [diffHostPage]byte
+
+// staleCopy reports whether private file page d, which reads kb on the
+// kernel and sb in the Space, differs only because the Space holds it as an
+// anonymous copy (G < H: an offset not congruent modulo H, or a host page
+// shared with other mappings) and the file was written since the copy was
+// made: the kernel's page still shows the file (kb is the file's current
+// contents at d.off).
+func (r *diffRunner) staleCopy(d diffPage, kb, sb []byte, sh uintptr) bool {
+	sp, ok := r.sp.(*Space)
+	if !ok || r.c.h == 0 || d.shared || (d.obj != orcObjFile0 && d.obj != orcObjFile1) {
+		return false
+	}
+	if !sp.heldAsCopy(Addr(sh - sp.Base())) {
+		return false
+	}
+	slot := orcFdFile0RW
+	if d.obj == orcObjFile1 {
+		slot = orcFdFile1RW
+	}
+	f := make([]byte, len(kb))
+	n, _ := unix.Pread(r.kf.fds[slot], f, int64(d.off))
+	if n < 0 {
+		n = 0
+	}
+	clear(f[n:])
+	return bytes.Equal(f, kb)
+}
+
+// heldAsCopy reports whether the private file page at a is held in an
+// anonymous copy (G < H).
+func (s *Space) heldAsCopy(a Addr) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	v := s.vmas.find(a)
+	if !s.small() || v == nil || v.file == nil || v.shared || v.file.devZero {
+		return false
+	}
+	return s.planLocked(Addr(alignDown(uint64(a), s.hostPage))).file == nil
+}
 
 // emulatedRead reads the guest page at host address sh, whose host read
 // faulted, as a CPU would with G < H: HandleFault, and if it says Emulate,

@@ -392,6 +392,9 @@ func (s *Space) rebuildLocked(hp Addr, d *dirtyPage) {
 			if reuse || !d.old.mapped {
 				continue
 			}
+			if v := s.vmas.find(p); v.file != nil && s.pastEOF(v, p) {
+				continue // faults: holds nothing
+			}
 			if d.old.file == nil && !s.residentLocked(p) {
 				continue // anonymous and never touched: zeros
 			}
@@ -460,17 +463,9 @@ func (s *Space) finishHostPage(r Range, np hostPlan) {
 		s.rawMunlock(r)
 		return
 	}
-	// The host locks the whole host page but faults in only the guest
-	// pages a lock of their own would: locked, not on fault only, and
-	// accessible.
+	// The host locks the whole host page without faulting it in: the
+	// guest pages a lock faults in are noted by smallMlock.
 	s.rawMlock(r, unix.MLOCK_ONFAULT)
-	b := make([]byte, 1)
-	for p := r.Start; p < r.End; p += Addr(s.guestPage) {
-		if v := s.vmas.find(p); v != nil && v.flags&vmLocked != 0 && v.flags&vmLockOnFault == 0 && v.prot != ProtNone &&
-			(v.file == nil || !s.pastEOF(v, p)) {
-			s.memRead(p, b)
-		}
-	}
 }
 
 // smallMlock is hostMlock with G < H. The host pages at the edges are
@@ -481,6 +476,7 @@ func (s *Space) smallMlock(r Range, flags int) unix.Errno {
 	s.noteEdgesLocked(r, srcKeep)
 	var err unix.Errno
 	if flags&unix.MLOCK_ONFAULT == 0 {
+		s.notePopulateLocked(r)
 		for _, hp := range s.edgePages(r) {
 			piece := r.Intersect(Range{hp, hp + Addr(s.hostPage)})
 			for p := piece.Start; p < piece.End; p += Addr(s.guestPage) {
@@ -622,7 +618,7 @@ func (s *Space) smallProtect(r Range, prot int) unix.Errno {
 func (s *Space) smallMadvise(r Range, advice int) unix.Errno {
 	in := s.interior(r)
 	switch advice {
-	case MadvDontNeed, MadvFree, MadvDontNeedLocked:
+	case MadvDontNeed, MadvDontNeedLocked:
 		s.noteEdgesFuncLocked(r, func(p Addr) pageSrc {
 			if v := s.vmas.find(p); v != nil && !v.shared {
 				return srcFresh
@@ -636,8 +632,20 @@ func (s *Space) smallMadvise(r Range, advice int) unix.Errno {
 			return s.refillCopyLocked(v, in)
 		}
 	case MadvPopulateRead, MadvPopulateWrite:
+		// MADV_FREE needs nothing at the edges: the guest pages keep
+		// their contents, as Linux's do until the host reclaims them.
 		e := s.notePopulateLocked(r)
 		if !in.empty() {
+			if v := s.vmas.find(in.Start); v != nil && s.isCopy(v) {
+				// Past end of file the copy is inaccessible: populating
+				// fails there, as it does on the file.
+				if cut := Addr(alignDown(uint64(s.eofStart(v)), s.hostPage)); cut < in.End {
+					if cut > in.Start {
+						s.rawMadvise(Range{in.Start, cut}, advice)
+					}
+					return unix.EFAULT
+				}
+			}
 			if e2 := s.rawMadvise(in, advice); e2 != 0 {
 				return e2
 			}
@@ -770,10 +778,13 @@ func (s *Space) gateLocked(conflict bool) unix.Errno {
 func (s *Space) smallMoveLocked(v *vma, src Range, dst Addr, off uint64) unix.Errno {
 	to := Range{dst, dst + Addr(src.Len())}
 	g := s.guestPage
+	s.noteEdgesLocked(to, srcKeep)
 	// What a guest page of src holds, to be given to its place at dst.
 	grab := func(p Addr) {
 		q := dst + (p - src.Start)
-		if v.file == nil && !s.residentLocked(p) {
+		if (v.file != nil && s.pastEOF(v, p)) || (v.file == nil && !s.residentLocked(p)) {
+			// Nothing to carry: past end of file (it faults at dst as
+			// well), or anonymous and never touched.
 			s.noteEdgesLocked(Range{q, q + Addr(g)}, srcFresh)
 			return
 		}
@@ -791,8 +802,6 @@ func (s *Space) smallMoveLocked(v *vma, src Range, dst Addr, off uint64) unix.Er
 				grab(p)
 			}
 		}
-		// The edge pages at dst are noted by grab; make sure all are.
-		s.noteEdgesLocked(to, srcKeep)
 		if in.empty() {
 			return 0
 		}
@@ -826,6 +835,9 @@ func (s *Space) smallMoveLocked(v *vma, src Range, dst Addr, off uint64) unix.Er
 	for q := ti.Start; q < ti.End; q += Addr(g) {
 		from := src.Start + (q - dst)
 		if v.file == nil && !s.residentLocked(from) {
+			continue
+		}
+		if v.file != nil && s.pastEOF(v, from) {
 			continue
 		}
 		if s.memRead(from, buf) != nil {
