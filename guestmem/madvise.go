@@ -327,6 +327,7 @@ func (s *Space) lockRange(addr Addr, length uint64, set vmFlags) unix.Errno {
 	}
 	s.lock()
 	defer s.unlock()
+	s.lockFailed = false
 	v := s.vmas.find(start)
 	if v == nil {
 		return unix.ENOMEM

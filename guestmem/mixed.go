@@ -474,24 +474,46 @@ func (s *Space) finishHostPage(r Range, np hostPlan) {
 // of file).
 func (s *Space) smallMlock(r Range, flags int) unix.Errno {
 	s.noteEdgesLocked(r, srcKeep)
-	var err unix.Errno
-	if flags&unix.MLOCK_ONFAULT == 0 {
-		s.notePopulateLocked(r)
-		for _, hp := range s.edgePages(r) {
-			piece := r.Intersect(Range{hp, hp + Addr(s.hostPage)})
-			for p := piece.Start; p < piece.End; p += Addr(s.guestPage) {
-				if v := s.vmas.find(p); v != nil && (v.prot == ProtNone || (v.file != nil && s.pastEOF(v, p))) {
-					err = unix.ENOMEM
-				}
-			}
+	in := s.interior(r)
+	if flags&unix.MLOCK_ONFAULT != 0 || s.lockFailed {
+		if !in.empty() {
+			s.rawMlock(in, unix.MLOCK_ONFAULT)
 		}
+		return 0
 	}
-	if in := s.interior(r); !in.empty() {
-		if e := s.rawMlock(in, flags); e != 0 {
+	// Fault the pages in in address order, stopping at the first that
+	// cannot be (inaccessible, or past end of file), as Linux does.
+	edge := func(piece Range) bool {
+		for p := piece.Start; p < piece.End; p += Addr(s.guestPage) {
+			v := s.vmas.find(p)
+			if v != nil && (v.prot == ProtNone || (v.file != nil && s.pastEOF(v, p))) {
+				s.lockFailed = true
+				return false
+			}
+			s.notePopulateLocked(Range{p, p + Addr(s.guestPage)})
+		}
+		return true
+	}
+	head, tail := r, Range{}
+	if !in.empty() {
+		head, tail = Range{r.Start, in.Start}, Range{in.End, r.End}
+	}
+	if !edge(head) {
+		if !in.empty() {
+			s.rawMlock(in, unix.MLOCK_ONFAULT)
+		}
+		return unix.ENOMEM
+	}
+	if !in.empty() {
+		if e := s.rawMlock(in, 0); e != 0 {
+			s.lockFailed = true
 			return e
 		}
 	}
-	return err
+	if !edge(tail) {
+		return unix.ENOMEM
+	}
+	return 0
 }
 
 func allZero(b []byte) bool {
@@ -805,7 +827,24 @@ func (s *Space) smallMoveLocked(v *vma, src Range, dst Addr, off uint64) unix.Er
 		if in.empty() {
 			return 0
 		}
-		return s.hostMove(in, dst+(in.Start-src.Start))
+		var around []hostSeg
+		if v.flags&vmLocked != 0 {
+			around, _ = readHostMaps(s.hostAddr(in.Start), s.hostAddr(in.End))
+		}
+		if e := s.hostMove(in, dst+(in.Start-src.Start)); e != 0 {
+			return e
+		}
+		// The host's move unlocks the whole host mappings it moved from,
+		// which may hold other locked guest mappings: lock them again.
+		for _, seg := range around {
+			lo, hi := Addr(seg.start-s.base), Addr(seg.end-s.base)
+			for w := s.vmas.lowerBound(lo); w != nil && w.start < hi; w = w.next {
+				if w.flags&vmLocked != 0 {
+					s.hostMlock(w.rng().Intersect(Range{lo, hi}), unix.MLOCK_ONFAULT)
+				}
+			}
+		}
+		return 0
 	}
 	// Incongruent: copy everything. The edges at dst get their bytes
 	// through the rebuild; the host pages wholly inside dst are made here.

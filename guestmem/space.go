@@ -109,6 +109,11 @@ type Space struct {
 	// hold what they ask for (G < H only, see mixed.go). Guarded by mu.
 	refused int
 
+	// lockFailed is set, with G < H, once an mlock call failed to fault a
+	// page in: Linux faults in nothing after it (smallMlock). Guarded by
+	// mu.
+	lockFailed bool
+
 	// probe makes operations that could be refused with G < H stop,
 	// unchanged, where they would start changing anything (gateLocked).
 	// Set by tests only. Guarded by mu.
