@@ -1748,12 +1748,17 @@ func (r *diffRunner) staleCopy(d diffPage, kb, sb []byte, sh uintptr) bool {
 	if d.obj == orcObjFile1 {
 		slot = orcFdFile1RW
 	}
-	f := make([]byte, len(kb))
-	n, _ := unix.Pread(r.kf.fds[slot], f, int64(d.off))
-	if n < 0 {
-		n = 0
+	// The file's page as the page cache holds it (past end of file
+	// included), through a shared mapping of its own.
+	a, e := orcMmap(0, uint64(len(kb)), ProtRead, MapShared, r.kf.fds[slot], d.off)
+	if e != 0 {
+		return false
 	}
-	clear(f[n:])
+	defer orcMunmap(a, uint64(len(kb)))
+	f := make([]byte, len(kb))
+	if !orcRead(f, a) {
+		return false
+	}
 	return bytes.Equal(f, kb)
 }
 

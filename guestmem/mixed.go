@@ -725,7 +725,7 @@ func (s *Space) refillCopyLocked(v *vma, in Range) unix.Errno {
 // r covers now is replaced, and so are the pages in gone (the source of a
 // move).
 // Preconditions: s.mu is held.
-func (s *Space) smallConflictLocked(r Range, b *backing, off uint64, shared bool, gone Range) bool {
+func (s *Space) smallConflictLocked(r Range, b *backing, off uint64, shared bool, gone ...Range) bool {
 	if !s.small() {
 		return false
 	}
@@ -745,10 +745,10 @@ func (s *Space) smallConflictLocked(r Range, b *backing, off uint64, shared bool
 			}
 			piece := w.rng().Intersect(Range{hp, end})
 			stays := false
-			for p := piece.Start; p < piece.End; p += g {
-				if !r.Contains(p) && !gone.Contains(p) {
-					stays = true
-					break
+			for p := piece.Start; p < piece.End && !stays; p += g {
+				stays = !r.Contains(p)
+				for _, x := range gone {
+					stays = stays && !x.Contains(p)
 				}
 			}
 			if !stays {
@@ -801,10 +801,12 @@ func (s *Space) smallMoveLocked(v *vma, src Range, dst Addr, off uint64) unix.Er
 	to := Range{dst, dst + Addr(src.Len())}
 	g := s.guestPage
 	s.noteEdgesLocked(to, srcKeep)
+	// Private /dev/zero is anonymous memory.
+	anonLike := v.file == nil || v.file.devZero
 	// What a guest page of src holds, to be given to its place at dst.
 	grab := func(p Addr) {
 		q := dst + (p - src.Start)
-		if (v.file != nil && s.pastEOF(v, p)) || (v.file == nil && !s.residentLocked(p)) {
+		if (v.file != nil && s.pastEOF(v, p)) || (anonLike && !s.residentLocked(p)) {
 			// Nothing to carry: past end of file (it faults at dst as
 			// well), or anonymous and never touched.
 			s.noteEdgesLocked(Range{q, q + Addr(g)}, srcFresh)
@@ -873,7 +875,7 @@ func (s *Space) smallMoveLocked(v *vma, src Range, dst Addr, off uint64) unix.Er
 	buf := make([]byte, g)
 	for q := ti.Start; q < ti.End; q += Addr(g) {
 		from := src.Start + (q - dst)
-		if v.file == nil && !s.residentLocked(from) {
+		if anonLike && !s.residentLocked(from) {
 			continue
 		}
 		if v.file != nil && s.pastEOF(v, from) {

@@ -77,6 +77,23 @@ func (s *Space) mremapLocked(addr Addr, oldLen, newLen uint64, flags int, newAdd
 // keeping the gaps between them (Linux 6.17+; DONTUNMAP may come with it).
 func (s *Space) moveOnlyLocked(addr Addr, length uint64, newAddr Addr, flags int) (Addr, unix.Errno) {
 	start, end := addr, addr+Addr(length)
+	if s.small() {
+		// G < H: every piece must be possible before any moves.
+		conflict := false
+		for v := s.vmas.lowerBound(start); v != nil && v.start < end && !conflict; v = v.next {
+			if v.start > start && v == s.vmas.lowerBound(start) {
+				break // EFAULT below
+			}
+			p := v.rng().Intersect(Range{start, end})
+			to := Range{newAddr + (p.Start - addr), newAddr + (p.End - addr)}
+			off := v.off + uint64(p.Start-v.start)
+			conflict = (v.file != nil && v.file.isShm) ||
+				s.smallConflictLocked(to, v.file, off, v.shared, Range{start, end}, Range{newAddr, newAddr + Addr(length)})
+		}
+		if e := s.gateLocked(conflict); e != 0 {
+			return 0, e
+		}
+	}
 	target := newAddr
 	res := Addr(0)
 	seen := false
@@ -267,6 +284,15 @@ func (s *Space) expandLocked(v *vma, delta uint64) unix.Errno {
 // mapLikeLocked maps fresh host memory at r with v's attributes: zero
 // anonymous memory, or v's file at offset off.
 func (s *Space) mapLikeLocked(v *vma, r Range, off uint64) unix.Errno {
+	e := s.mapFreshLocked(v, r, off)
+	if e == 0 {
+		s.hostLockLike(v, r)
+	}
+	return e
+}
+
+// mapFreshLocked is mapLikeLocked without the lock.
+func (s *Space) mapFreshLocked(v *vma, r Range, off uint64) unix.Errno {
 	hp := hostProt(v.prot)
 	var e unix.Errno
 	switch {
@@ -278,9 +304,6 @@ func (s *Space) mapLikeLocked(v *vma, r Range, off uint64) unix.Errno {
 		e = s.hostMmap(r, hp, unix.MAP_SHARED, v.file.fd, off-v.file.offBias)
 	default:
 		e = s.hostMmap(r, hp, unix.MAP_PRIVATE, v.file.fd, off)
-	}
-	if e == 0 {
-		s.hostLockLike(v, r)
 	}
 	return e
 }
@@ -314,7 +337,7 @@ func (s *Space) moveLocked(v *vma, addr Addr, oldLen, newLen uint64, dst Addr, f
 			if dontUnmap {
 				// The pages left behind are empty (anonymous) or show
 				// the file again.
-				s.mapLikeLocked(v, Range{src.Start, src.Start + Addr(moved)}, off)
+				s.mapFreshLocked(v, Range{src.Start, src.Start + Addr(moved)}, off)
 			}
 		} else if e := s.hostMove(Range{src.Start, src.Start + Addr(moved)}, dst); e != 0 {
 			return 0, e
