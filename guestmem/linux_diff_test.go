@@ -82,6 +82,24 @@ package guestmem
 // partly past end of file (that case, backed by anonymous memory in
 // guestmem, is not the kernel's behaviour at 4 KiB and is not modelled here).
 //
+// # Guest page size 4 KiB on host pages of 16 KiB and 64 KiB (G < H)
+//
+// TestLinuxDiff/H16K and H64K (run with -diff.small) give the Space
+// Config.HostPageSize 16 KiB or 64 KiB; the kernel is the oracle as it is,
+// G being its page size. Two rules of the Space are named, not divergences:
+//   - an mmap or mremap the Space refuses with EINVAL because no host
+//     mapping could hold it (a shared page whose file offset is not
+//     congruent to its address modulo H, or that would share a host page
+//     with another mapping's pages) is skipped on both sides: the Space is
+//     asked first in probe mode (Space.probe), which stops before changing
+//     anything, and the refusal is counted under "skip: G < H refuses ...";
+//   - a private file page the Space holds as an anonymous copy does not see
+//     writes made to the file after it was copied: where the kernel's page
+//     still equals the file's page and the Space's differs, the page is
+//     counted under "compare-skip: G < H: ..." instead.
+// Contents of guest pages whose host page forbids a read are read as a CPU
+// would, through HandleFault and LoadSlow.
+//
 // # Known differences that are not divergences
 //
 //   - Operations whose outcome depends on a kernel VMA boundary between two
