@@ -139,7 +139,13 @@ func (s *Space) CopyInPrefix(dst []byte, a Addr) (int, unix.Errno) {
 	n := s.accessiblePrefixLocked(a, uint64(len(dst)), AccessRead)
 	if n > 0 {
 		if e := s.safeCopy(dst[:n], hostBytes(s.base+uintptr(a), n), a); e != 0 {
-			return 0, e
+			// G < H: the host page may forbid what the guest page allows.
+			if !s.small() {
+				return 0, e
+			}
+			if e := s.slowSmallLocked(a, dst[:n], false); e != 0 {
+				return 0, e
+			}
 		}
 	}
 	if n < uint64(len(dst)) {
@@ -173,7 +179,12 @@ func (s *Space) CopyOutPrefix(a Addr, src []byte) (int, unix.Errno) {
 	n = s.accessiblePrefixLocked(a, n, AccessWrite)
 	if n > 0 {
 		if e := s.safeCopy(hostBytes(s.base+uintptr(a), n), src[:n], a); e != 0 {
-			return 0, e
+			if !s.small() {
+				return 0, e
+			}
+			if e := s.slowSmallLocked(a, src[:n], true); e != 0 {
+				return 0, e
+			}
 		}
 	}
 	if n < uint64(len(src)) {

@@ -268,3 +268,106 @@ func benchLookups(b *testing.B, check bool) {
 
 func BenchmarkLookup65000(b *testing.B)     { benchLookups(b, false) }
 func BenchmarkRangeCheck65000(b *testing.B) { benchLookups(b, true) }
+
+// BenchmarkSmallPages runs the syscall cases with G = 4 KiB on host pages
+// of 16 KiB and 64 KiB (G < H), against the 4 KiB host kernel natively,
+// and times an access the CPU must emulate on a mixed host page
+// (emulated-ns/op: HandleFault and LoadSlow or StoreSlow after the host
+// fault; direct-ns/op: the same access when the host page allows it).
+func BenchmarkSmallPages(b *testing.B) {
+	for _, h := range []uint64{16 << 10, 64 << 10} {
+		cfg := Config{GuestPageSize: 4096, HostPageSize: h}
+		name := "H" + strconv.Itoa(int(h>>10)) + "K"
+		b.Run(name+"/MmapMunmap4K", func(b *testing.B) {
+			s := newTestSpace(b, cfg)
+			pair(b, func() {
+				a, e := s.Mmap(0, 4096, ProtRead|ProtWrite, MapPrivate|MapAnonymous, -1, 0)
+				if e != 0 {
+					b.Fatal(e)
+				}
+				s.Munmap(a, 4096)
+			}, func() {
+				a := nativeMmap(0, 4096, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+				nativeMunmap(a, 4096)
+			})
+		})
+		b.Run(name+"/MmapMunmap1M", func(b *testing.B) {
+			s := newTestSpace(b, cfg)
+			pair(b, func() {
+				a, e := s.Mmap(0, 1<<20, ProtRead|ProtWrite, MapPrivate|MapAnonymous, -1, 0)
+				if e != 0 {
+					b.Fatal(e)
+				}
+				s.Munmap(a, 1<<20)
+			}, func() {
+				a := nativeMmap(0, 1<<20, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+				nativeMunmap(a, 1<<20)
+			})
+		})
+		b.Run(name+"/MprotectOneGuestPage", func(b *testing.B) {
+			// One guest page inside a written 1 MiB mapping: its host page
+			// becomes mixed and is rebuilt each time.
+			s := newTestSpace(b, cfg)
+			a, e := s.Mmap(0, 1<<20, ProtRead|ProtWrite, MapPrivate|MapAnonymous, -1, 0)
+			if e != 0 {
+				b.Fatal(e)
+			}
+			s.CopyOut(a, make([]byte, 1<<20))
+			n := nativeMmap(0, 1<<20, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+			defer nativeMunmap(n, 1<<20)
+			p := a + 1<<19 + 4096
+			i, j := 0, 0
+			pair(b, func() {
+				s.Mprotect(p, 4096, []int{ProtRead, ProtRead | ProtWrite}[i&1])
+				i++
+			}, func() {
+				unix.Syscall(unix.SYS_MPROTECT, n+1<<19+4096, 4096, uintptr([]int{unix.PROT_READ, unix.PROT_READ | unix.PROT_WRITE}[j&1]))
+				j++
+			})
+		})
+		for _, store := range []bool{false, true} {
+			op := "Load"
+			if store {
+				op = "Store"
+			}
+			b.Run(name+"/Emulated"+op, func(b *testing.B) {
+				s := newTestSpace(b, cfg)
+				a, e := s.Mmap(0, 2*h, ProtRead|ProtWrite, MapPrivate|MapAnonymous, -1, 0)
+				if e != 0 {
+					b.Fatal(e)
+				}
+				hp := Addr(alignUp(uint64(a), h))
+				// The first guest page of host page hp is read-only (for
+				// stores) or inaccessible (for loads), so the host page is
+				// too, and accesses to the second guest page are emulated.
+				s.Mprotect(hp, 4096, ProtRead)
+				target := hp + 4096
+				if !store {
+					s.Mprotect(hp, 4096, ProtNone)
+				}
+				direct := a
+				if direct >= hp {
+					direct = hp + Addr(h)
+				}
+				b.ResetTimer()
+				t0 := time.Now()
+				for i := 0; i < b.N; i++ {
+					if _, f := cpuAccess(s, target, store, byte(i)); f != nil {
+						b.Fatalf("%+v", *f)
+					}
+				}
+				em := time.Since(t0)
+				t0 = time.Now()
+				for i := 0; i < b.N; i++ {
+					if _, f := cpuAccess(s, direct, store, byte(i)); f != nil {
+						b.Fatalf("%+v", *f)
+					}
+				}
+				d := time.Since(t0)
+				b.StopTimer()
+				b.ReportMetric(float64(em.Nanoseconds())/float64(b.N), "emulated-ns/op")
+				b.ReportMetric(float64(d.Nanoseconds())/float64(b.N), "direct-ns/op")
+			})
+		}
+	}
+}

@@ -2,7 +2,7 @@
 // gives a guest program a complete Linux address space — mmap, munmap,
 // mprotect, mremap, msync, madvise, mincore, mlock, brk — on real host
 // memory, with Linux's results and errno for every input, for any guest and
-// host page size with G >= H.
+// host page size (G >= H, and G < H with the refusals described below).
 //
 // # The window
 //
@@ -31,7 +31,41 @@
 // exercise a larger-page host's paths). Alignment checks, length rounding
 // and address choice use G. With G > H a guest page is G/H host pages; the
 // one case needing care is a file mapping whose last guest page runs past
-// end of file (see hostpages.go). G < H is not supported yet.
+// end of file (see hostpages.go).
+//
+// With G < H a host page holds several guest pages, which may differ in
+// protection, file, offset and sharing, or be unmapped (mixed.go). The
+// mapping set stays exact per guest page: mprotect, munmap, mremap,
+// madvise, mincore, /proc/self/maps and the access checks answer per guest
+// page. Every host call is made in whole, H-aligned host pages. Host pages
+// wholly inside one mapping are handled in bulk as with G >= H; the host
+// pages at the edges of an operation's ranges are noted and rebuilt when it
+// is done, from the mapping set, as one of three kinds: reservation (no
+// guest page mapped), direct (the pages' one file at one H-aligned offset,
+// private or shared) or an anonymous copy (private pages of anything else,
+// file pages read in with pread). The rebuild saves the contents of the
+// guest pages that survive through /proc/self/mem, maps the new host page,
+// writes them back, fills new pages and sets the host protection. A shared
+// page that could only be held in a copy (its file offset not congruent to
+// its address modulo H, or a host page shared with another mapping's pages)
+// cannot be made: its stores could not reach the file, so the mmap, mremap
+// or shmat asking for it fails with EINVAL. A private file mapping at an
+// incongruent offset is an anonymous copy throughout: it does not see
+// writes to the file made after it was read.
+//
+// The host protection of a mixed host page is the most restrictive of its
+// guest pages' (an unmapped guest page, or a copied file page wholly past
+// end of file, counting as PROT_NONE), so the host MMU still stops every
+// access the guest may not make. An access the guest page allows but the
+// host page does not faults on the host too; HandleFault then answers
+// Fault.Emulate, and the CPU makes the access with LoadSlow, StoreSlow or
+// FetchSlow: through /proc/self/mem for private pages (which ignores
+// protections), through a shared mapping of the file made outside the
+// window for shared file and memory-file pages (the host refuses forced
+// stores to shared mappings), and through an alias of the segment outside
+// the window for SysV shm. CopyIn and CopyOut fall back to the same path.
+// Only mixed host pages pay: a host page wholly inside one mapping has that
+// mapping's own protection.
 //
 // # Bookkeeping
 //
@@ -71,6 +105,10 @@
 // changed. cbMu guards the callback list only and is never held with mu.
 //
 // # CPU hooks
+//
+// HandleFault's Emulate answer (with G < H, or for an instruction fetch
+// from an execute-only page) asks the CPU to make the access itself with
+// LoadSlow, StoreSlow or FetchSlow.
 //
 // ProtectCode write-protects on the host the pages whose code a CPU caches;
 // a guest store there faults, and HandleFault or ResolveCodeWrite drops the

@@ -34,12 +34,15 @@ func (s *Space) classifyLocked(a Addr, acc Access) Fault {
 // pastEOF reports whether guest address a in file mapping v lies in a guest
 // page wholly past the end of the file.
 func (s *Space) pastEOF(v *vma, a Addr) bool {
+	if v.file.devZero || v.file.isShm {
+		return false // no end: anonymous memory, or a whole segment
+	}
 	var st unix.Stat_t
 	if unix.Fstat(v.file.fd, &st) != nil {
 		return true
 	}
 	page := alignDown(uint64(a), s.guestPage)
-	return v.off+(page-uint64(v.start)) >= uint64(st.Size)
+	return v.off-v.file.offBias+(page-uint64(v.start)) >= uint64(st.Size)
 }
 
 // HandleFault is ClassifyFault plus what Linux's fault handler does before
@@ -68,6 +71,9 @@ func (s *Space) HandleFault(hostAddr uintptr, acc Access) (f Fault, retry bool) 
 	// made in software.
 	v := s.vmas.find(a)
 	hp := hostProt(v.prot)
+	if s.small() {
+		hp = s.planLocked(Addr(alignDown(uint64(a), s.hostPage))).prot
+	}
 	need := unix.PROT_READ
 	if acc&AccessWrite != 0 {
 		need = unix.PROT_WRITE
@@ -109,6 +115,9 @@ func (s *Space) slowAccess(a Addr, buf []byte, acc Access) unix.Errno {
 	if e := s.checkAccessLocked(a, uint64(len(buf)), acc); e != 0 {
 		return e
 	}
+	if s.small() {
+		return s.slowSmallLocked(a, buf, acc&AccessWrite != 0)
+	}
 	var err error
 	var n int
 	off := int64(s.hostAddr(a))
@@ -148,6 +157,9 @@ func (s *Space) growStackLocked(a Addr) bool {
 		return false
 	}
 	r := Range{start, v.start}
+	if s.smallConflictLocked(r, nil, 0, false, Range{}) {
+		return false
+	}
 	if e := s.mapLikeLocked(v, r, 0); e != 0 {
 		return false
 	}

@@ -36,8 +36,21 @@ func errnoOf(e unix.Errno) error {
 	return e
 }
 
+// With G < H (s.small()), the window calls below act on the host pages
+// wholly inside their range only, and leave the host pages at its edges to
+// settleLocked (mixed.go), noting what the call meant for the guest pages
+// there. The raw* functions make the host call as it is; their ranges must
+// be H-aligned.
+
 // hostMmap is mmap(2) on the host at a fixed window address.
 func (s *Space) hostMmap(r Range, prot, flags, fd int, off uint64) unix.Errno {
+	if s.small() {
+		return s.smallMmap(r, prot, flags, fd, off)
+	}
+	return s.rawMmap(r, prot, flags, fd, off)
+}
+
+func (s *Space) rawMmap(r Range, prot, flags, fd int, off uint64) unix.Errno {
 	_, _, e := unix.Syscall6(unix.SYS_MMAP, s.hostAddr(r.Start), uintptr(r.Len()),
 		uintptr(prot), uintptr(flags|unix.MAP_FIXED), uintptr(fd), uintptr(off))
 	return e
@@ -47,7 +60,18 @@ func (s *Space) hostMmap(r Range, prot, flags, fd int, off uint64) unix.Errno {
 // whatever was there in one host call, so no other mapping of the process
 // can land in the window meanwhile.
 func (s *Space) hostReserve(r Range) unix.Errno {
-	return s.hostMmap(r, unix.PROT_NONE,
+	if s.small() {
+		s.noteEdgesLocked(r, srcKeep)
+		r = s.interior(r)
+		if r.empty() {
+			return 0
+		}
+	}
+	return s.rawReserve(r)
+}
+
+func (s *Space) rawReserve(r Range) unix.Errno {
+	return s.rawMmap(r, unix.PROT_NONE,
 		unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE, -1, 0)
 }
 
@@ -58,6 +82,13 @@ func (s *Space) hostMapAnon(r Range, prot, extra int) unix.Errno {
 
 // hostProtect is mprotect(2) on the window.
 func (s *Space) hostProtect(r Range, prot int) unix.Errno {
+	if s.small() {
+		return s.smallProtect(r, prot)
+	}
+	return s.rawProtect(r, prot)
+}
+
+func (s *Space) rawProtect(r Range, prot int) unix.Errno {
 	_, _, e := unix.Syscall(unix.SYS_MPROTECT, s.hostAddr(r.Start), uintptr(r.Len()), uintptr(prot))
 	return e
 }
@@ -82,24 +113,49 @@ func hostMmapAnywhere(length uint64, prot, flags, fd int, off uint64) (uintptr, 
 
 // hostMadvise is madvise(2) on the window.
 func (s *Space) hostMadvise(r Range, advice int) unix.Errno {
+	if s.small() {
+		return s.smallMadvise(r, advice)
+	}
+	return s.rawMadvise(r, advice)
+}
+
+func (s *Space) rawMadvise(r Range, advice int) unix.Errno {
 	_, _, e := unix.Syscall(unix.SYS_MADVISE, s.hostAddr(r.Start), uintptr(r.Len()), uintptr(advice))
 	return e
 }
 
 // hostMsync is msync(2) on the window.
 func (s *Space) hostMsync(r Range, flags int) unix.Errno {
+	if s.small() {
+		// Syncing the neighbours in the same host pages is harmless.
+		r = s.hostSpan(r)
+	}
 	_, _, e := unix.Syscall(unix.SYS_MSYNC, s.hostAddr(r.Start), uintptr(r.Len()), uintptr(flags))
 	return e
 }
 
-// hostMincore is mincore(2) on the window; vec has one byte per host page.
+// hostMincore is mincore(2) on the window; vec has one byte per real host
+// page.
 func (s *Space) hostMincore(r Range, vec []byte) unix.Errno {
+	return s.hostMincoreRaw(r, vec)
+}
+
+// hostMincoreRaw is mincore(2) on r, aligned to the real host page only:
+// a query, it changes nothing on the host.
+func (s *Space) hostMincoreRaw(r Range, vec []byte) unix.Errno {
 	_, _, e := unix.Syscall(unix.SYS_MINCORE, s.hostAddr(r.Start), uintptr(r.Len()), uintptrOf(vec))
 	return e
 }
 
 // hostMlock is mlock2(2) on the window.
 func (s *Space) hostMlock(r Range, flags int) unix.Errno {
+	if s.small() {
+		return s.smallMlock(r, flags)
+	}
+	return s.rawMlock(r, flags)
+}
+
+func (s *Space) rawMlock(r Range, flags int) unix.Errno {
 	_, _, e := unix.Syscall(unix.SYS_MLOCK2, s.hostAddr(r.Start), uintptr(r.Len()), uintptr(flags))
 	return e
 }
@@ -120,6 +176,16 @@ func (s *Space) hostLockLike(v *vma, r Range) {
 
 // hostMunlock is munlock(2) on the window.
 func (s *Space) hostMunlock(r Range) unix.Errno {
+	if s.small() {
+		s.noteEdgesLocked(r, srcKeep)
+		if r = s.interior(r); r.empty() {
+			return 0
+		}
+	}
+	return s.rawMunlock(r)
+}
+
+func (s *Space) rawMunlock(r Range) unix.Errno {
 	_, _, e := unix.Syscall(unix.SYS_MUNLOCK, s.hostAddr(r.Start), uintptr(r.Len()), 0)
 	return e
 }

@@ -273,6 +273,13 @@ func (s *Space) checkHostSegsLocked(locks bool) error {
 		}
 		start := max(seg.start, s.base)
 		end := min(seg.end, s.base+uintptr(s.size))
+		if s.small() {
+			if err := s.checkSmallSegLocked(start, end, seg, locks); err != nil {
+				return err
+			}
+			cursor = seg.end
+			continue
+		}
 		for a := start; a < end; {
 			g := Addr(a - s.base)
 			v := s.vmas.find(g)
@@ -346,4 +353,101 @@ func hostPerms(p int, shared bool) string {
 		b[3] = 's'
 	}
 	return string(b)
+}
+
+// checkSmallSegLocked compares the part [start, end) of host segment seg
+// with the bookkeeping when G < H: runs of host pages wholly inside one
+// mapping (and without code pages) must look as that mapping alone would
+// make them, runs of host pages with no mapping must be reservation, and
+// every other host page must be what planLocked says.
+func (s *Space) checkSmallSegLocked(start, end uintptr, seg hostSeg, locks bool) error {
+	h := Addr(s.hostPage)
+	for a := start; a < end; {
+		g := Addr(a - s.base)
+		hp := Addr(alignDown(uint64(g), s.hostPage))
+		v := s.vmas.find(hp)
+		if v != nil && v.end >= hp+h && !s.hasCodePageLocked(hp) {
+			runEnd := min(end, s.hostAddr(Addr(alignDown(uint64(v.end), s.hostPage))))
+			if s.isCopy(v) {
+				cut := s.hostAddr(Addr(alignDown(uint64(s.eofStart(v)), s.hostPage)))
+				want := hostPerms(hostProt(v.prot), false)
+				if a >= cut {
+					want = "---p"
+				} else {
+					runEnd = min(runEnd, cut)
+				}
+				if seg.perms != want || seg.ino != 0 {
+					return fmt.Errorf("guest %v (copy of a file, mapping %v prot %d): host shows %s inode %d, want %s inode 0",
+						Range{g, Addr(runEnd - s.base)}, v.rng(), v.prot, seg.perms, seg.ino, want)
+				}
+				if guestLocked := v.flags&vmLocked != 0; locks && seg.locked != guestLocked {
+					return fmt.Errorf("guest %v (mapping %v): host locked %v, guest %v", Range{g, Addr(runEnd - s.base)}, v.rng(), seg.locked, guestLocked)
+				}
+			} else if err := s.checkPiece(v, g, Addr(runEnd-s.base), seg, locks); err != nil {
+				return err
+			}
+			a = runEnd
+			continue
+		}
+		if n := s.vmas.lowerBound(hp); n == nil || n.start >= hp+h {
+			runEnd := end
+			if n != nil {
+				runEnd = min(end, s.hostAddr(Addr(alignDown(uint64(n.start), s.hostPage))))
+			}
+			if seg.perms != "---p" || seg.ino != 0 || seg.locked {
+				return fmt.Errorf("unmapped guest %#x: host shows %s inode %d locked %v", uint64(g), seg.perms, seg.ino, seg.locked)
+			}
+			a = runEnd
+			continue
+		}
+		// A mixed host page: guest page by guest page.
+		p := s.planLocked(hp)
+		if p.conflict {
+			return fmt.Errorf("host page %v holds pages no host mapping can", Range{hp, hp + h})
+		}
+		pageEnd := min(end, s.hostAddr(hp+h))
+		want := hostPerms(p.prot, p.shared)
+		for q := g; s.hostAddr(q) < pageEnd; q += Addr(s.guestPage) {
+			if s.vmas.find(q) == nil {
+				// An unmapped guest page of a shared host page may show
+				// the reservation (past a shm segment's end).
+				if seg.perms[:3] != want[:3] || (seg.ino != 0 && (p.file == nil || seg.ino != p.file.ino)) {
+					return fmt.Errorf("unmapped guest %#x in host page %v: host shows %s inode %d, want %s", uint64(q), Range{hp, hp + h}, seg.perms, seg.ino, want)
+				}
+				continue
+			}
+			if seg.perms != want {
+				return fmt.Errorf("guest %#x in host page %v: host shows %s, want %s", uint64(q), Range{hp, hp + h}, seg.perms, want)
+			}
+			if p.file == nil {
+				if seg.ino != 0 {
+					return fmt.Errorf("guest %#x in host page %v: anonymous, host shows inode %d", uint64(q), Range{hp, hp + h}, seg.ino)
+				}
+				continue
+			}
+			if seg.ino != p.file.ino {
+				return fmt.Errorf("guest %#x in host page %v: host shows inode %d, want %d", uint64(q), Range{hp, hp + h}, seg.ino, p.file.ino)
+			}
+			wantOff := p.base + uint64(q-hp)
+			gotOff := seg.off + uint64(s.hostAddr(q)-seg.start)
+			if gotOff != wantOff {
+				return fmt.Errorf("guest %#x in host page %v: host file offset %#x, want %#x", uint64(q), Range{hp, hp + h}, gotOff, wantOff)
+			}
+		}
+		a = pageEnd
+	}
+	return nil
+}
+
+// hasCodePageLocked reports whether host page hp holds a code page.
+func (s *Space) hasCodePageLocked(hp Addr) bool {
+	if len(s.codePages) == 0 {
+		return false
+	}
+	for g := hp; g < hp+Addr(s.hostPage); g += Addr(s.guestPage) {
+		if _, ok := s.codePages[g]; ok {
+			return true
+		}
+	}
+	return false
 }

@@ -82,6 +82,24 @@ package guestmem
 // partly past end of file (that case, backed by anonymous memory in
 // guestmem, is not the kernel's behaviour at 4 KiB and is not modelled here).
 //
+// # Guest page size 4 KiB on host pages of 16 KiB and 64 KiB (G < H)
+//
+// TestLinuxDiff/H16K and H64K (run with -diff.small) give the Space
+// Config.HostPageSize 16 KiB or 64 KiB; the kernel is the oracle as it is,
+// G being its page size. Two rules of the Space are named, not divergences:
+//   - an mmap or mremap the Space refuses with EINVAL because no host
+//     mapping could hold it (a shared page whose file offset is not
+//     congruent to its address modulo H, or that would share a host page
+//     with another mapping's pages) is skipped on both sides: the Space is
+//     asked first in probe mode (Space.probe), which stops before changing
+//     anything, and the refusal is counted under "skip: G < H refuses ...";
+//   - a private file page the Space holds as an anonymous copy does not see
+//     writes made to the file after it was copied: where the kernel's page
+//     still equals the file's page and the Space's differs, the page is
+//     counted under "compare-skip: G < H: ..." instead.
+// Contents of guest pages whose host page forbids a read are read as a CPU
+// would, through HandleFault and LoadSlow.
+//
 // # Known differences that are not divergences
 //
 //   - Operations whose outcome depends on a kernel VMA boundary between two
@@ -155,6 +173,7 @@ var (
 	diffEpisode    = flag.Int("diff.episode", 500, "operations per episode (each episode starts from an empty Space and oracle region)")
 	diffShrinkTime = flag.Duration("diff.shrinktime", 30*time.Second, "time limit for shrinking one diverging sequence")
 	diffMaxFail    = flag.Int("diff.maxfail", 3, "distinct divergences to report before stopping")
+	diffSmall      = flag.Bool("diff.small", false, "also run G = 4 KiB on H = 16 KiB and 64 KiB (TestLinuxDiff/H16K, H64K), not yet divergence-free")
 )
 
 const (
@@ -179,11 +198,14 @@ const (
 	diffSlotSelfTarget
 	diffSlotFuzz
 	diffSlotTable
+	diffSlotH16K
+	diffSlotH64K
 )
 
 // diffCase is the static configuration of one differential run.
 type diffCase struct {
 	g       uint64  // guest page size G
+	h       uint64  // host page size H given to the Space (0: the real one)
 	pages   uint64  // region size in host pages (N)
 	x       uintptr // host address of the region
 	gap     uint64  // stack guard gap in bytes, for the model
@@ -849,12 +871,41 @@ func (r *diffRunner) splitInside(lo, hi uintptr) (bool, error) {
 	return false, nil
 }
 
+// smallRefused asks the Space, in probe mode, whether it would refuse the
+// operation op makes because no host mapping could hold what it asks for
+// (G < H, see mixed.go). Such an operation is made on neither side and is
+// counted under the rule's name; it is the only difference allowed.
+func (r *diffRunner) smallRefused(rule string, op func(sp *Space)) bool {
+	sp, ok := r.sp.(*Space)
+	if !ok || r.c.h == 0 {
+		return false
+	}
+	sp.mu.Lock()
+	sp.probe = true
+	before := sp.refused
+	sp.mu.Unlock()
+	op(sp)
+	sp.mu.Lock()
+	sp.probe = false
+	refused := sp.refused != before
+	sp.mu.Unlock()
+	if refused {
+		r.stats["skip: G < H refuses "+rule]++
+	}
+	return refused
+}
+
 func (r *diffRunner) doMmap(o diffOp) error {
 	g := r.g()
 	fixed := o.flags&(MapFixed|MapFixedNoReplace) != 0
 	kfd, sfd := r.kf.fds[o.fd], r.sf.fds[o.fd]
 	ga := r.guestAddr(o.addr)
 	gl := r.guestLen(o.length, ga)
+	if r.smallRefused("mmap needing a host page no host mapping can make (a shared page at an offset not congruent modulo H, or in a host page with other mappings' pages)", func(sp *Space) {
+		sp.Mmap(ga, gl, o.prot, o.flags, sfd, int64(o.off))
+	}) {
+		return errDiffSkip
+	}
 	hoff := r.hostOff(o.off)
 	var kres uintptr
 	var kerr unix.Errno
@@ -984,6 +1035,11 @@ func (r *diffRunner) doMremap(o diffOp) error {
 	holdLen, hnewLen := r.mremapLens(o, hold)
 	hnew := r.hostAligned(o.newAddr)
 	flags := o.flags
+	if r.smallRefused("mremap needing a host page no host mapping can make (a shared page at an offset not congruent modulo H, or in a host page with other mappings' pages)", func(sp *Space) {
+		sp.Mremap(gold, goldLen, gnewLen, flags, gnew)
+	}) {
+		return errDiffSkip
+	}
 	if !r.safeRange(hold, holdLen) {
 		r.stats["skip: range outside the safe host range"]++
 		return errDiffSkip
@@ -1658,8 +1714,12 @@ func (r *diffRunner) compareContents(full bool) error {
 		if !kzero {
 			kf = orcProbe(kh)
 		}
+		var sslow []byte
 		if !szero {
 			sf = orcProbe(sh)
+			if sf {
+				sslow, sf = r.emulatedRead(sh)
+			}
 		}
 		if kf != sf {
 			return diffDiverge("reading guest page %#x: kernel faulted=%v, guestmem faulted=%v", uint64(diffG0)+uint64(i)*diffHostPage, kf, sf)
@@ -1674,13 +1734,20 @@ func (r *diffRunner) compareContents(full bool) error {
 		} else {
 			kb = orcBytes(kh, diffHostPage)
 		}
-		if szero {
+		switch {
+		case szero:
 			sb = diffZeroPage[:]
-		} else {
+		case sslow != nil:
+			sb = sslow
+		default:
 			sb = orcBytes(sh, diffHostPage)
 		}
 		_ = zero
 		if bytes.Equal(kb, sb) {
+			continue
+		}
+		if r.staleCopy(d, kb, sb, sh) {
+			r.stats["compare-skip: G < H: private file page held as an anonymous copy does not see later writes to the file"]++
 			continue
 		}
 		for j := range kb {
@@ -1694,6 +1761,70 @@ func (r *diffRunner) compareContents(full bool) error {
 }
 
 var diffZeroPage [diffHostPage]byte
+
+// staleCopy reports whether private file page d, which reads kb on the
+// kernel and sb in the Space, differs only because the Space holds it as an
+// anonymous copy (G < H: an offset not congruent modulo H, or a host page
+// shared with other mappings) and the file was written since the copy was
+// made: the kernel's page still shows the file (kb is the file's current
+// contents at d.off).
+func (r *diffRunner) staleCopy(d diffPage, kb, sb []byte, sh uintptr) bool {
+	sp, ok := r.sp.(*Space)
+	if !ok || r.c.h == 0 || d.shared || (d.obj != orcObjFile0 && d.obj != orcObjFile1) {
+		return false
+	}
+	if !sp.heldAsCopy(Addr(sh - sp.Base())) {
+		return false
+	}
+	slot := orcFdFile0RW
+	if d.obj == orcObjFile1 {
+		slot = orcFdFile1RW
+	}
+	// The file's page as the page cache holds it (past end of file
+	// included), through a shared mapping of its own.
+	a, e := orcMmap(0, uint64(len(kb)), ProtRead, MapShared, r.kf.fds[slot], d.off)
+	if e != 0 {
+		return false
+	}
+	defer orcMunmap(a, uint64(len(kb)))
+	f := make([]byte, len(kb))
+	if !orcRead(f, a) {
+		return false
+	}
+	return bytes.Equal(f, kb)
+}
+
+// heldAsCopy reports whether the private file page at a is held in an
+// anonymous copy (G < H).
+func (s *Space) heldAsCopy(a Addr) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	v := s.vmas.find(a)
+	if !s.small() || v == nil || v.file == nil || v.shared || v.file.devZero {
+		return false
+	}
+	return s.planLocked(Addr(alignDown(uint64(a), s.hostPage))).file == nil
+}
+
+// emulatedRead reads the guest page at host address sh, whose host read
+// faulted, as a CPU would with G < H: HandleFault, and if it says Emulate,
+// LoadSlow. It returns the page and false, or nil and true (a fault the
+// guest sees).
+func (r *diffRunner) emulatedRead(sh uintptr) ([]byte, bool) {
+	sp, ok := r.sp.(*Space)
+	if !ok || r.c.h == 0 {
+		return nil, true
+	}
+	f, _ := sp.HandleFault(sh, AccessRead)
+	if !f.Emulate {
+		return nil, true
+	}
+	b := make([]byte, diffHostPage)
+	if sp.LoadSlow(Addr(sh-sp.Base()), b) != 0 {
+		return nil, true
+	}
+	return b, false
+}
 
 // --- generation ----------------------------------------------------------
 
@@ -2220,6 +2351,7 @@ func (r *diffRunner) shrink(ops []diffOp, first error, limit time.Duration) ([]d
 func diffNewSpace(c *diffCase, _ *orcProc) (diffTarget, error) {
 	return New(Config{
 		GuestPageSize: c.g,
+		HostPageSize:  c.h,
 		AddressBits:   38,
 		MinAddr:       diffG0,
 		MmapBase:      diffG0 + Addr(c.size()),
@@ -2381,7 +2513,7 @@ func runDiff(t *testing.T, c *diffCase, total int) {
 	if m, err := os.ReadFile("/proc/self/maps"); err == nil {
 		nmaps = bytes.Count(m, []byte("\n"))
 	}
-	t.Logf("G=%d: %d operations compared in %v (base seed %d; %d host mappings at the end):%s", c.g, r.stats["ops"], time.Since(t0).Round(time.Millisecond), base, nmaps, b.String())
+	t.Logf("G=%d H=%d: %d operations compared in %v (base seed %d; %d host mappings at the end):%s", c.g, c.h, r.stats["ops"], time.Since(t0).Round(time.Millisecond), base, nmaps, b.String())
 }
 
 var diffNumbers = regexp.MustCompile(`0x[0-9a-f]+|[0-9]+`)
@@ -2412,6 +2544,28 @@ func TestLinuxDiff(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			runDiff(t, newDiffCase(tc.slot, tc.g), int(float64(*diffOps)*tc.frac))
+		})
+	}
+	// G = 4 KiB on host pages of 16 KiB and 64 KiB: the kernel is the
+	// oracle as it is (G is its page size); the Space makes every host
+	// call in whole host pages. Operations the Space refuses because no
+	// host mapping could hold them are skipped (see diffSmallRefused).
+	for _, tc := range []struct {
+		name string
+		slot int
+		h    uint64
+	}{
+		{"H16K", diffSlotH16K, 16 << 10},
+		{"H64K", diffSlotH64K, 64 << 10},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if !*diffSmall {
+				t.Skip("G < H: run with -diff.small")
+			}
+			t.Parallel()
+			c := newDiffCase(tc.slot, diffHostPage)
+			c.h = tc.h
+			runDiff(t, c, int(float64(*diffOps)*0.15))
 		})
 	}
 }

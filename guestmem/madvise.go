@@ -240,7 +240,8 @@ func (s *Space) Msync(addr Addr, length uint64, flags int) unix.Errno {
 //	range past the address space    ENOMEM
 //	a hole                          ENOMEM (vec filled up to it)
 //
-// With G > H a guest page is resident when any of its host pages is.
+// With G > H a guest page is resident when any of its host pages is; with
+// G < H the host is asked about whole host pages.
 func (s *Space) Mincore(addr Addr, length uint64, vec []byte) unix.Errno {
 	if !s.pageAligned(uint64(addr)) {
 		return unix.EINVAL
@@ -259,22 +260,26 @@ func (s *Space) Mincore(addr Addr, length uint64, vec []byte) unix.Errno {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	end := addr + Addr(pages*s.guestPage)
-	ratio := s.guestPage / s.hostPage
-	hostVec := make([]byte, min(pages, 4096)*ratio)
+	// The host answers per real host page R, for whole host pages; a guest
+	// page is resident when any real page it overlaps is.
+	real := s.realHostPage
+	hostVec := make([]byte, (min(pages, 4096)*s.guestPage+2*s.hostPage)/real+1)
 	i := uint64(0)
 	for a := addr; a < end; {
 		v := s.vmas.find(a)
 		if v == nil {
 			return unix.ENOMEM
 		}
-		chunkEnd := min(v.end, end, a+Addr(uint64(len(hostVec))/ratio*s.guestPage))
-		n := uint64(chunkEnd-a) / s.guestPage
-		if e := s.hostMincore(Range{a, chunkEnd}, hostVec[:n*ratio]); e != 0 {
+		chunkEnd := min(v.end, end, a+Addr(4096*s.guestPage))
+		q := s.hostSpan(Range{a, chunkEnd})
+		if e := s.hostMincore(q, hostVec[:q.Len()/real]); e != 0 {
 			return e
 		}
-		for p := uint64(0); p < n; p++ {
+		for p := a; p < chunkEnd; p += Addr(s.guestPage) {
+			lo := uint64(p-q.Start) / real
+			hi := (uint64(p-q.Start) + s.guestPage - 1) / real
 			var b byte
-			for _, h := range hostVec[p*ratio : (p+1)*ratio] {
+			for _, h := range hostVec[lo : hi+1] {
 				b |= h & 1
 			}
 			vec[i] = b
@@ -322,6 +327,7 @@ func (s *Space) lockRange(addr Addr, length uint64, set vmFlags) unix.Errno {
 	}
 	s.lock()
 	defer s.unlock()
+	s.lockFailed = false
 	v := s.vmas.find(start)
 	if v == nil {
 		return unix.ENOMEM

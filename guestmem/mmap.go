@@ -285,8 +285,30 @@ func (s *Space) installLocked(v *vma, fd int, fi *fileInfo, flags int) unix.Errn
 			v.off = uint64(r.Start)
 		}
 	}
+	if s.small() {
+		// G < H: a shared page must be mapped by the host as it is.
+		var probe *backing
+		off := v.off
+		switch {
+		case v.shared && anon:
+			probe = &backing{anonShared: true}
+			if flags&MapAnonymous != 0 {
+				off = 0
+			} else if limit := alignUp(r.Len(), s.hostPage); off > limit {
+				off = limit
+			}
+		case v.shared:
+			probe = &backing{dev: fi.stat.Dev, ino: fi.stat.Ino}
+		}
+		if e := s.gateLocked(s.smallConflictLocked(r, probe, off, v.shared, Range{})); e != 0 {
+			return e
+		}
+	}
 	switch {
 	case anon && !v.shared && !s.intersects(r):
+		if s.small() {
+			s.noteEdgesLocked(r, srcFresh)
+		}
 		if hprot == unix.PROT_NONE {
 			v.flags |= vmPristine
 		}
@@ -357,6 +379,9 @@ func (s *Space) mapFileLocked(v *vma, fd int, fi *fileInfo, extra int) unix.Errn
 		mtype = unix.MAP_SHARED
 	}
 	hprot := hostProt(v.prot)
+	if s.small() {
+		return s.mapFileSmallLocked(v, fd, fi, mtype, extra)
+	}
 	tmp, e := hostMmapAnywhere(r.Len(), hprot, mtype|extra, fd, v.off)
 	if e != 0 {
 		return e
@@ -373,5 +398,37 @@ func (s *Space) mapFileLocked(v *vma, fd int, fi *fileInfo, extra int) unix.Errn
 	}
 	v.file = b
 	s.fillPastEOFLocked(v, uint64(fi.stat.Size))
+	return 0
+}
+
+// mapFileSmallLocked is mapFileLocked with G < H: the host checks the file
+// with a trial mapping of its own, at the H-aligned offset below v's, and
+// the window's host pages are then made as the mapping set says (see
+// mixed.go).
+func (s *Space) mapFileSmallLocked(v *vma, fd int, fi *fileInfo, mtype, extra int) unix.Errno {
+	r := v.rng()
+	hprot := hostProt(v.prot)
+	lo := alignDown(v.off, s.hostPage)
+	span := alignUp(v.off+r.Len(), s.hostPage) - lo
+	tmp, e := hostMmapAnywhere(span, hprot, mtype|extra&unix.MAP_NORESERVE, fd, lo)
+	if e != 0 {
+		return e
+	}
+	hostMunmapOutside(tmp, span)
+	b, err := s.fileBackingLocked(fd, fi)
+	if err != nil {
+		s.debugf("%v", err)
+		return unix.ENOMEM
+	}
+	if fi.isDevZero() {
+		e = s.hostMapAnon(r, hprot, extra)
+	} else {
+		e = s.hostMmap(r, hprot, mtype|extra, b.fd, v.off)
+	}
+	if e != 0 {
+		s.unrefBacking(b)
+		return e
+	}
+	v.file = b
 	return 0
 }

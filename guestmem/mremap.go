@@ -77,6 +77,23 @@ func (s *Space) mremapLocked(addr Addr, oldLen, newLen uint64, flags int, newAdd
 // keeping the gaps between them (Linux 6.17+; DONTUNMAP may come with it).
 func (s *Space) moveOnlyLocked(addr Addr, length uint64, newAddr Addr, flags int) (Addr, unix.Errno) {
 	start, end := addr, addr+Addr(length)
+	if s.small() {
+		// G < H: every piece must be possible before any moves.
+		conflict := false
+		for v := s.vmas.lowerBound(start); v != nil && v.start < end && !conflict; v = v.next {
+			if v.start > start && v == s.vmas.lowerBound(start) {
+				break // EFAULT below
+			}
+			p := v.rng().Intersect(Range{start, end})
+			to := Range{newAddr + (p.Start - addr), newAddr + (p.End - addr)}
+			off := v.off + uint64(p.Start-v.start)
+			conflict = (v.file != nil && v.file.isShm) ||
+				s.smallConflictLocked(to, v.file, off, v.shared, Range{start, end}, Range{newAddr, newAddr + Addr(length)})
+		}
+		if e := s.gateLocked(conflict); e != 0 {
+			return 0, e
+		}
+	}
 	target := newAddr
 	res := Addr(0)
 	seen := false
@@ -155,6 +172,9 @@ func (s *Space) remapOneLocked(v *vma, addr Addr, oldLen, newLen uint64, flags i
 		case !grow && !shrink:
 			return addr, 0
 		case shrink:
+			if e := s.gateLocked(false); e != 0 {
+				return 0, e
+			}
 			if e := s.munmapLocked(addr+Addr(newLen), oldLen-newLen); e != 0 {
 				return 0, e
 			}
@@ -183,6 +203,11 @@ func (s *Space) remapOneLocked(v *vma, addr Addr, oldLen, newLen uint64, flags i
 		dst := Range{newAddr, newAddr + Addr(newLen)}
 		if s.splitsNeeded(dst) > 0 && s.vmas.count >= s.maxMapCount {
 			return 0, unix.ENOMEM
+		}
+		if s.small() {
+			if e := s.gateLocked(s.smallMoveRefused(v, addr, min(oldLen, newLen), dst, flags)); e != 0 {
+				return 0, e
+			}
 		}
 		s.unmapRangeLocked(dst)
 		if v = s.vmas.find(addr); v == nil {
@@ -213,6 +238,22 @@ func (s *Space) remapOneLocked(v *vma, addr Addr, oldLen, newLen uint64, flags i
 	return s.moveLocked(v, addr, oldLen, newLen, dst, flags)
 }
 
+// smallMoveRefused reports whether moving [addr, addr+moved) of v to dst
+// (G < H) needs a host page no host mapping can make (see mixed.go). A
+// SysV shm attachment is never moved or grown: the host cannot map its
+// segment again at a host page of the window's choosing.
+func (s *Space) smallMoveRefused(v *vma, addr Addr, moved uint64, dst Range, flags int) bool {
+	if v.file != nil && v.file.isShm {
+		return true
+	}
+	gone := Range{}
+	if flags&MremapDontUnmap == 0 {
+		gone = Range{addr, addr + Addr(moved)}
+	}
+	off := v.off + uint64(addr-v.start)
+	return s.smallConflictLocked(dst, v.file, off, v.shared, gone)
+}
+
 // canExpandLocked reports whether v can grow in place by delta bytes.
 func (s *Space) canExpandLocked(v *vma, delta uint64) bool {
 	end := uint64(v.end) + delta
@@ -225,6 +266,12 @@ func (s *Space) canExpandLocked(v *vma, delta uint64) bool {
 // expandLocked grows v in place by delta bytes.
 func (s *Space) expandLocked(v *vma, delta uint64) unix.Errno {
 	ext := Range{v.end, v.end + Addr(delta)}
+	if s.small() {
+		if e := s.gateLocked((v.file != nil && v.file.isShm) ||
+			s.smallConflictLocked(ext, v.file, v.off+uint64(v.end-v.start), v.shared, Range{})); e != 0 {
+			return e
+		}
+	}
 	if e := s.mapLikeLocked(v, ext, v.off+uint64(v.end-v.start)); e != 0 {
 		return e
 	}
@@ -237,10 +284,19 @@ func (s *Space) expandLocked(v *vma, delta uint64) unix.Errno {
 // mapLikeLocked maps fresh host memory at r with v's attributes: zero
 // anonymous memory, or v's file at offset off.
 func (s *Space) mapLikeLocked(v *vma, r Range, off uint64) unix.Errno {
+	e := s.mapFreshLocked(v, r, off)
+	if e == 0 {
+		s.hostLockLike(v, r)
+	}
+	return e
+}
+
+// mapFreshLocked is mapLikeLocked without the lock.
+func (s *Space) mapFreshLocked(v *vma, r Range, off uint64) unix.Errno {
 	hp := hostProt(v.prot)
 	var e unix.Errno
 	switch {
-	case v.file == nil:
+	case v.file == nil, s.small() && v.file.devZero && !v.shared:
 		e = s.hostMapAnon(r, hp, 0)
 	case v.file.isShm:
 		e = s.hostDupShm(v, r, off)
@@ -248,9 +304,6 @@ func (s *Space) mapLikeLocked(v *vma, r Range, off uint64) unix.Errno {
 		e = s.hostMmap(r, hp, unix.MAP_SHARED, v.file.fd, off-v.file.offBias)
 	default:
 		e = s.hostMmap(r, hp, unix.MAP_PRIVATE, v.file.fd, off)
-	}
-	if e == 0 {
-		s.hostLockLike(v, r)
 	}
 	return e
 }
@@ -263,6 +316,11 @@ func (s *Space) moveLocked(v *vma, addr Addr, oldLen, newLen uint64, dst Addr, f
 	off := v.off + uint64(addr-v.start)
 	moved := min(oldLen, newLen)
 	to := Range{dst, dst + Addr(newLen)}
+	if s.small() {
+		if e := s.gateLocked(s.smallMoveRefused(v, addr, moved, to, flags)); e != 0 {
+			return 0, e
+		}
+	}
 	if v.shared {
 		// Shared pages live in the file: map it again at the target.
 		if e := s.mapLikeLocked(v, to, off); e != 0 {
@@ -272,7 +330,16 @@ func (s *Space) moveLocked(v *vma, addr Addr, oldLen, newLen uint64, dst Addr, f
 		// Private pages move with their page tables. DONTUNMAP keeps the
 		// source mapped, so there is never a hole in the window; the
 		// source is replaced below.
-		if e := s.hostMove(Range{src.Start, src.Start + Addr(moved)}, dst); e != 0 {
+		if s.small() {
+			if e := s.smallMoveLocked(v, Range{src.Start, src.Start + Addr(moved)}, dst, off); e != 0 {
+				return 0, e
+			}
+			if dontUnmap {
+				// The pages left behind are empty (anonymous) or show
+				// the file again.
+				s.mapFreshLocked(v, Range{src.Start, src.Start + Addr(moved)}, off)
+			}
+		} else if e := s.hostMove(Range{src.Start, src.Start + Addr(moved)}, dst); e != 0 {
 			return 0, e
 		}
 		if v.flags&vmLocked != 0 {

@@ -50,7 +50,11 @@ func (s *Space) unmapRangeLocked(r Range) {
 		span.End = last.end
 	}
 	if s.allPristine(span) {
-		// Nothing but untouched reservation under it.
+		// Nothing but untouched reservation under it (with G < H, the
+		// host pages it shares with other mappings may change).
+		if s.small() {
+			s.noteEdgesLocked(span, srcKeep)
+		}
 		s.changedLocked(span)
 		s.carveLocked(r)
 		return

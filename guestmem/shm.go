@@ -136,6 +136,12 @@ func (s *Space) Shmat(id int, addr Addr, flags int) (Addr, unix.Errno) {
 		detach()
 		return 0, unix.ENOMEM
 	}
+	if s.smallConflictLocked(r, &backing{isShm: true}, 0, true, Range{}) {
+		// G < H: the segment must start a host page, and share its last
+		// one with nothing mapped (see mixed.go).
+		detach()
+		return 0, s.refuseLocked()
+	}
 	if _, e := hostMremap(hp, hostLen, hostLen, unix.MREMAP_MAYMOVE|unix.MREMAP_FIXED, s.hostAddr(addr)); e != 0 {
 		detach()
 		return 0, e
@@ -168,8 +174,16 @@ func (s *Space) Shmat(id int, addr Addr, flags int) (Addr, unix.Errno) {
 	s.carveLocked(r)
 	s.vmas.insert(v)
 	s.mergeAround(v)
+	if s.small() && !s.pageAlignedHost(uint64(r.End)) {
+		// The last host page holds unmapped guest pages too.
+		last := Addr(alignDown(uint64(r.End), s.hostPage))
+		s.rawProtect(Range{last, addr + Addr(hostLen)}, s.planLocked(last).prot)
+	}
 	return addr, 0
 }
+
+// pageAlignedHost reports whether a is a multiple of H.
+func (s *Space) pageAlignedHost(a uint64) bool { return a&(s.hostPage-1) == 0 }
 
 // hostInode reads the inode the host shows for the mapping at host address
 // a (a shm segment's, which /proc/self/maps prints).

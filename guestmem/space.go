@@ -100,6 +100,25 @@ type Space struct {
 	// memFD is /proc/self/mem, open for the slow accesses. Immutable.
 	memFD int
 
+	// dirty holds, with G < H, the host pages that an operation in
+	// progress left for settleLocked to rebuild, by host page address
+	// (see mixed.go). Empty between operations. Guarded by mu.
+	dirty map[Addr]*dirtyPage
+
+	// refused counts the operations refused because no host mapping can
+	// hold what they ask for (G < H only, see mixed.go). Guarded by mu.
+	refused int
+
+	// lockFailed is set, with G < H, once an mlock call failed to fault a
+	// page in: Linux faults in nothing after it (smallMlock). Guarded by
+	// mu.
+	lockFailed bool
+
+	// probe makes operations that could be refused with G < H stop,
+	// unchanged, where they would start changing anything (gateLocked).
+	// Set by tests only. Guarded by mu.
+	probe bool
+
 	logf func(format string, args ...any)
 }
 
@@ -119,9 +138,6 @@ func New(cfg Config) (*Space, error) {
 	}
 	if h < real || h&(h-1) != 0 {
 		return nil, fmt.Errorf("guestmem: host page size %d: not a power of two at least %d", h, real)
-	}
-	if h > g {
-		return nil, fmt.Errorf("guestmem: guest pages (%d) smaller than host pages (%d) are not supported yet", g, h)
 	}
 	bitsN := cfg.AddressBits
 	if bitsN == 0 {
@@ -230,6 +246,9 @@ func (s *Space) MapCount() int {
 func (s *Space) lock() { s.mu.Lock() }
 
 func (s *Space) unlock() {
+	if len(s.dirty) > 0 {
+		s.settleLocked()
+	}
 	inv := s.pending
 	s.pending = nil
 	s.mu.Unlock()

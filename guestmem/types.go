@@ -80,7 +80,8 @@ type Fault struct {
 	Code int
 	// Emulate is set (with Signal 0) when the guest may make the access
 	// but the host page does not allow it: an instruction fetch from an
-	// execute-only page. The CPU makes the access through FetchSlow,
-	// LoadSlow or StoreSlow instead.
+	// execute-only page, or with G < H any access to a host page another
+	// guest page in it makes more restrictive. The CPU makes the access
+	// through FetchSlow, LoadSlow or StoreSlow instead.
 	Emulate bool
 }

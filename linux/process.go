@@ -111,6 +111,13 @@ func NewProcess(cfg Config) (*Process, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the guest address space: %w", err)
 	}
+	if sp.GuestPageSize() < sp.HostPageSize() {
+		// The address space supports it, but the CPU does not yet make
+		// the accesses it must emulate (guestmem.Fault.Emulate) on host
+		// pages shared by guest pages of different protections.
+		sp.Close()
+		return nil, fmt.Errorf("creating the guest address space: guest pages (%d) smaller than host pages (%d) are not supported yet by the CPU", sp.GuestPageSize(), sp.HostPageSize())
+	}
 	p := &Process{cfg: cfg, space: sp, pid: unix.Getpid(), ownFDs: map[int]bool{}, g: newGroup()}
 	if err := p.setup(); err != nil {
 		sp.Close()

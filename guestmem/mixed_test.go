@@ -1,0 +1,243 @@
+package guestmem
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"runtime/debug"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// Guest accesses on mixed host pages (G < H), made as a CPU makes them: a
+// load or store straight to the host address, and on a host fault,
+// HandleFault, then the slow path it asks for or the guest's signal.
+
+// hostFault is a load or store at host address a that faulted.
+type hostFault struct{ addr uintptr }
+
+// directAccess loads (store false) or stores v at host address a, and
+// returns the byte loaded, or the fault.
+func directAccess(a uintptr, store bool, v byte) (got byte, fault *hostFault) {
+	old := debug.SetPanicOnFault(true)
+	defer func() {
+		debug.SetPanicOnFault(old)
+		if r := recover(); r != nil {
+			e, ok := r.(interface{ Addr() uintptr })
+			if !ok {
+				panic(r)
+			}
+			fault = &hostFault{e.Addr()}
+		}
+	}()
+	p := (*byte)(hostPointer(a))
+	if store {
+		*p = v
+		return v, nil
+	}
+	return *p, nil
+}
+
+// cpuAccess is one guest access as a CPU makes it: directly, and on a host
+// fault through HandleFault (retrying, or emulating with LoadSlow /
+// StoreSlow). It returns the byte loaded, or the fault the guest sees.
+func cpuAccess(s *Space, a Addr, store bool, v byte) (byte, *Fault) {
+	return cpuAccessCounted(s, a, store, v, nil)
+}
+
+// accessCounts counts how accesses went.
+type accessCounts struct{ direct, emulated, faults int }
+
+func cpuAccessCounted(s *Space, a Addr, store bool, v byte, n *accessCounts) (byte, *Fault) {
+	if n == nil {
+		n = &accessCounts{}
+	}
+	acc := AccessRead
+	if store {
+		acc = AccessWrite
+	}
+	for try := 0; try < 4; try++ {
+		got, hf := directAccess(s.Base()+uintptr(a), store, v)
+		if hf == nil {
+			n.direct++
+			return got, nil
+		}
+		f, retry := s.HandleFault(hf.addr, acc)
+		if retry {
+			continue
+		}
+		if !f.Emulate {
+			n.faults++
+			return 0, &f
+		}
+		n.emulated++
+		b := []byte{v}
+		var e unix.Errno
+		if store {
+			e = s.StoreSlow(a, b)
+		} else {
+			e = s.LoadSlow(a, b)
+		}
+		if e != 0 {
+			return 0, &Fault{Addr: a, Signal: -1}
+		}
+		return b[0], nil
+	}
+	return 0, &Fault{Addr: a, Signal: -2}
+}
+
+// TestMixedHostPages makes random protection patterns per guest page in
+// host pages of 16 KiB and 64 KiB (private anonymous pages, shared memory
+// file pages, private file pages held as anonymous copies, unmapped pages)
+// and checks every load and store: allowed ones succeed with the right
+// contents, forbidden ones fault at the right guest address with the right
+// si_code (SIGBUS past end of file).
+func TestMixedHostPages(t *testing.T) {
+	for _, h := range []uint64{16 << 10, 64 << 10} {
+		t.Run(fmt.Sprintf("H%dK", h>>10), func(t *testing.T) {
+			testMixedHostPages(t, h)
+		})
+	}
+}
+
+func testMixedHostPages(t *testing.T, h uint64) {
+	const g = 4096
+	s, err := New(Config{GuestPageSize: g, HostPageSize: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	// A file of 5.5 host pages for private mappings at an offset not
+	// congruent modulo H (anonymous copies, with pages past end of file).
+	f, err := os.CreateTemp(t.TempDir(), "mixed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	fileSize := int(5*h + h/2)
+	content := make([]byte, fileSize)
+	for i := range content {
+		content[i] = byte(i*7 + i>>12)
+	}
+	if _, err := f.Write(content); err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, h))
+	const hostPages = 8
+	size := hostPages * h
+	base, e := s.Mmap(0, size, ProtRead|ProtWrite, MapPrivate|MapAnonymous, -1, 0)
+	if e != 0 {
+		t.Fatal(e)
+	}
+	base = Addr(alignUp(uint64(base), h))
+	var counts accessCounts
+	defer func() {
+		t.Logf("%d accesses direct, %d emulated, %d faulted", counts.direct, counts.emulated, counts.faults)
+		if counts.emulated == 0 || counts.faults == 0 || counts.direct == 0 {
+			t.Errorf("the patterns did not exercise every path")
+		}
+	}()
+	protChoices := []int{ProtNone, ProtRead, ProtRead | ProtWrite, ProtExec, ProtRead | ProtExec, ProtWrite}
+	for round := 0; round < 40; round++ {
+		// Host pages 0..3: private anonymous; 4..5: a private copy of the
+		// file at an incongruent offset; 6..7: shared anonymous memory.
+		region := Range{base, base + Addr(size-h)}
+		s.Munmap(region.Start, region.Len())
+		if _, e := s.Mmap(base, 4*h, ProtRead|ProtWrite, MapPrivate|MapAnonymous|MapFixed, -1, 0); e != 0 {
+			t.Fatal(e)
+		}
+		fileOff := int64(g)
+		if _, e := s.Mmap(base+Addr(4*h), 2*h, ProtRead|ProtWrite, MapPrivate|MapFixed, int(f.Fd()), fileOff+int64(4*h)); e != 0 {
+			t.Fatal(e)
+		}
+		if _, e := s.Mmap(base+Addr(6*h), h, ProtRead|ProtWrite, MapShared|MapAnonymous|MapFixed, -1, 0); e != 0 {
+			t.Fatal(e)
+		}
+		model := map[Addr]byte{}
+		for p := region.Start; p < region.End; p += g {
+			switch {
+			case p >= base+Addr(4*h) && p < base+Addr(6*h):
+				off := int(fileOff) + int(4*h) + int(p-base-Addr(4*h))
+				if off < fileSize {
+					for i := 0; i < g && off+i < fileSize; i++ {
+						model[p+Addr(i)] = content[off+i]
+					}
+				}
+			}
+		}
+		prot := map[Addr]int{}
+		uniform := -1 // protection of every guest page of this host page, or -1
+		for p := region.Start; p < region.End; p += g {
+			if uint64(p)%h == 0 {
+				uniform = -1
+				if rng.IntN(3) == 0 {
+					uniform = protChoices[rng.IntN(len(protChoices))]
+				}
+			}
+			if uniform >= 0 {
+				if e := s.Mprotect(p, g, uniform); e != 0 {
+					t.Fatal(e)
+				}
+				prot[p] = uniform
+				continue
+			}
+			if rng.IntN(8) == 0 && p < base+Addr(6*h) {
+				if e := s.Munmap(p, g); e != 0 {
+					t.Fatal(e)
+				}
+				prot[p] = -1
+				continue
+			}
+			pr := protChoices[rng.IntN(len(protChoices))]
+			if e := s.Mprotect(p, g, pr); e != 0 {
+				t.Fatal(e)
+			}
+			prot[p] = pr
+		}
+		if err := s.CheckInvariants(); err != nil {
+			t.Fatal(err)
+		}
+		// Two hundred random accesses.
+		for i := 0; i < 200; i++ {
+			p := region.Start + Addr(rng.IntN(int(region.Len()/g)))*g
+			a := p + Addr(rng.IntN(g))
+			store := rng.IntN(2) == 0
+			v := byte(rng.Uint32())
+			pr := prot[p]
+			pastEOF := p >= base+Addr(4*h) && p < base+Addr(6*h) && int(fileOff)+int(4*h)+int(p-base-Addr(4*h)) >= fileSize
+			var want *Fault
+			switch {
+			case pr < 0:
+				want = &Fault{Addr: a, Signal: SIGSEGV, Code: SegvMapErr}
+			case !allows(pr, map[bool]Access{false: AccessRead, true: AccessWrite}[store]):
+				want = &Fault{Addr: a, Signal: SIGSEGV, Code: SegvAccErr}
+			case pastEOF:
+				want = &Fault{Addr: a, Signal: SIGBUS, Code: BusAdrErr}
+			}
+			got, f := cpuAccessCounted(s, a, store, v, &counts)
+			switch {
+			case want == nil && f != nil:
+				t.Fatalf("round %d: %s at %#x (prot %d): fault %+v, want success", round, kind(store), uint64(a), pr, *f)
+			case want != nil && f == nil:
+				t.Fatalf("round %d: %s at %#x (prot %d): success, want %+v", round, kind(store), uint64(a), pr, *want)
+			case want != nil && *f != *want:
+				t.Fatalf("round %d: %s at %#x (prot %d): fault %+v, want %+v", round, kind(store), uint64(a), pr, *f, *want)
+			case want == nil && store:
+				model[a] = v
+			case want == nil && got != model[a]:
+				t.Fatalf("round %d: load at %#x (prot %d): %#x, want %#x", round, uint64(a), pr, got, model[a])
+			}
+		}
+		if err := s.CheckInvariants(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func kind(store bool) string {
+	if store {
+		return "store"
+	}
+	return "load"
+}
