@@ -126,17 +126,44 @@ func sysCloseImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 	return 0, errnoOf(unix.Close(fd))
 }
 
-func sysReadImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
+// bufIO runs a host read or write call on the guest's descriptor a[0] and
+// buffer a[1] (a[2] bytes), checked for the access the call makes.
+func bufIO(p *Process, a *sysArgs, acc guestmem.Access, call func(fd int, b []byte) (int, error)) (uint64, unix.Errno) {
 	fd, errno := p.guestFD(a[0])
 	if errno != 0 {
 		return 0, errno
 	}
-	b, errno := p.guestBuf(a[1], a[2], guestmem.AccessWrite)
+	b, errno := p.guestBuf(a[1], a[2], acc)
 	if errno != 0 {
 		return 0, errno
 	}
-	n, err := unix.Read(fd, b)
+	n, err := call(fd, b)
+	if acc == guestmem.AccessRead {
+		// The host wrote from guest memory: a broken pipe raises SIGPIPE.
+		return uint64(n), p.writeErr(err)
+	}
 	return uint64(n), errnoOf(err)
+}
+
+// vecIO is bufIO for an iovec array at a[1] of a[2] entries.
+func vecIO(p *Process, a *sysArgs, acc guestmem.Access, call func(fd int, bufs [][]byte) (int, error)) (uint64, unix.Errno) {
+	fd, errno := p.guestFD(a[0])
+	if errno != 0 {
+		return 0, errno
+	}
+	bufs, errno := p.iovecs(a[1], a[2], acc)
+	if errno != 0 {
+		return 0, errno
+	}
+	n, err := call(fd, bufs)
+	if acc == guestmem.AccessRead {
+		return uint64(n), p.writeErr(err)
+	}
+	return uint64(n), errnoOf(err)
+}
+
+func sysReadImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
+	return bufIO(p, a, guestmem.AccessWrite, unix.Read)
 }
 
 func (p *Process) writeErr(err error) unix.Errno {
@@ -149,94 +176,31 @@ func (p *Process) writeErr(err error) unix.Errno {
 }
 
 func sysWriteImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
-	fd, errno := p.guestFD(a[0])
-	if errno != 0 {
-		return 0, errno
-	}
-	b, errno := p.guestBuf(a[1], a[2], guestmem.AccessRead)
-	if errno != 0 {
-		return 0, errno
-	}
-	n, err := unix.Write(fd, b)
-	return uint64(n), p.writeErr(err)
+	return bufIO(p, a, guestmem.AccessRead, unix.Write)
 }
 
 func sysPreadImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
-	fd, errno := p.guestFD(a[0])
-	if errno != 0 {
-		return 0, errno
-	}
-	b, errno := p.guestBuf(a[1], a[2], guestmem.AccessWrite)
-	if errno != 0 {
-		return 0, errno
-	}
-	n, err := unix.Pread(fd, b, int64(a[3]))
-	return uint64(n), errnoOf(err)
+	return bufIO(p, a, guestmem.AccessWrite, func(fd int, b []byte) (int, error) { return unix.Pread(fd, b, int64(a[3])) })
 }
 
 func sysPwriteImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
-	fd, errno := p.guestFD(a[0])
-	if errno != 0 {
-		return 0, errno
-	}
-	b, errno := p.guestBuf(a[1], a[2], guestmem.AccessRead)
-	if errno != 0 {
-		return 0, errno
-	}
-	n, err := unix.Pwrite(fd, b, int64(a[3]))
-	return uint64(n), p.writeErr(err)
+	return bufIO(p, a, guestmem.AccessRead, func(fd int, b []byte) (int, error) { return unix.Pwrite(fd, b, int64(a[3])) })
 }
 
 func sysReadvImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
-	fd, errno := p.guestFD(a[0])
-	if errno != 0 {
-		return 0, errno
-	}
-	bufs, errno := p.iovecs(a[1], a[2], guestmem.AccessWrite)
-	if errno != 0 {
-		return 0, errno
-	}
-	n, err := unix.Readv(fd, bufs)
-	return uint64(n), errnoOf(err)
+	return vecIO(p, a, guestmem.AccessWrite, unix.Readv)
 }
 
 func sysWritevImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
-	fd, errno := p.guestFD(a[0])
-	if errno != 0 {
-		return 0, errno
-	}
-	bufs, errno := p.iovecs(a[1], a[2], guestmem.AccessRead)
-	if errno != 0 {
-		return 0, errno
-	}
-	n, err := unix.Writev(fd, bufs)
-	return uint64(n), p.writeErr(err)
+	return vecIO(p, a, guestmem.AccessRead, unix.Writev)
 }
 
 func sysPreadvImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
-	fd, errno := p.guestFD(a[0])
-	if errno != 0 {
-		return 0, errno
-	}
-	bufs, errno := p.iovecs(a[1], a[2], guestmem.AccessWrite)
-	if errno != 0 {
-		return 0, errno
-	}
-	n, err := unix.Preadv(fd, bufs, int64(a[3]))
-	return uint64(n), errnoOf(err)
+	return vecIO(p, a, guestmem.AccessWrite, func(fd int, bufs [][]byte) (int, error) { return unix.Preadv(fd, bufs, int64(a[3])) })
 }
 
 func sysPwritevImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
-	fd, errno := p.guestFD(a[0])
-	if errno != 0 {
-		return 0, errno
-	}
-	bufs, errno := p.iovecs(a[1], a[2], guestmem.AccessRead)
-	if errno != 0 {
-		return 0, errno
-	}
-	n, err := unix.Pwritev(fd, bufs, int64(a[3]))
-	return uint64(n), p.writeErr(err)
+	return vecIO(p, a, guestmem.AccessRead, func(fd int, bufs [][]byte) (int, error) { return unix.Pwritev(fd, bufs, int64(a[3])) })
 }
 
 func sysLseekImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
