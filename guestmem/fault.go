@@ -104,6 +104,72 @@ func (s *Space) StoreSlow(a Addr, buf []byte) unix.Errno {
 	return s.slowAccess(a, buf, AccessWrite)
 }
 
+// UpdateSlow makes a read-modify-write guest access of len(buf) bytes at a
+// (an atomic memory operation or a store-conditional) on memory the guest
+// may write but the host page does not allow: it reads the bytes into buf,
+// calls update, and writes buf back if update returns true. The whole runs
+// under the Space's write lock, so it is atomic with respect to every
+// other slow access; no direct host store can reach such a page, since
+// its host page is not writable.
+func (s *Space) UpdateSlow(a Addr, buf []byte, update func(buf []byte) bool) unix.Errno {
+	if len(buf) == 0 {
+		return 0
+	}
+	s.lock()
+	defer s.unlock()
+	if e := s.checkAccessLocked(a, uint64(len(buf)), AccessWrite); e != 0 {
+		return e
+	}
+	if e := s.slowLocked(a, buf, false); e != 0 {
+		return e
+	}
+	if !update(buf) {
+		return 0
+	}
+	return s.slowLocked(a, buf, true)
+}
+
+// HostAllows reports whether the host pages under guest [a, a+n) let the
+// host make access acc directly, so that a Slice of the range can be given
+// to a host system call. Where the guest's protections allow the access,
+// only G < H can make it false: a host page shared with a more restrictive
+// guest page. Then copy through CopyIn/CopyOut (or LoadSlow/StoreSlow).
+// Ask after Slice, which lifts the CPU's write protection of cached code.
+func (s *Space) HostAllows(a Addr, n uint64, acc Access) bool {
+	if !s.small() || n == 0 {
+		return true
+	}
+	if uint64(a) > s.size || n > s.size-uint64(a) {
+		return false
+	}
+	need := unix.PROT_READ
+	if acc&AccessWrite != 0 {
+		need = unix.PROT_WRITE
+	}
+	end := a + Addr(n)
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	// A host page inside one mapping has that mapping's protection; only
+	// those holding a mapping boundary need the whole derivation.
+	edge := func(p Addr) bool {
+		return uint64(p)%s.hostPage == 0 || s.planLocked(Addr(alignDown(uint64(p), s.hostPage))).prot&need == need
+	}
+	p := a
+	for v := s.vmas.lowerBound(a); p < end; v = v.next {
+		if v == nil || v.start > p || hostProt(v.prot)&need != need {
+			return false
+		}
+		if alignDown(uint64(v.start), s.hostPage)+s.hostPage > uint64(a) && !edge(v.start) {
+			return false
+		}
+		if alignDown(uint64(v.end), s.hostPage) < uint64(end) && !edge(v.end) {
+			return false
+		}
+		p = v.end
+	}
+	return true
+}
+
 func (s *Space) slowAccess(a Addr, buf []byte, acc Access) unix.Errno {
 	if len(buf) == 0 {
 		return 0
@@ -115,13 +181,20 @@ func (s *Space) slowAccess(a Addr, buf []byte, acc Access) unix.Errno {
 	if e := s.checkAccessLocked(a, uint64(len(buf)), acc); e != 0 {
 		return e
 	}
+	return s.slowLocked(a, buf, acc&AccessWrite != 0)
+}
+
+// slowLocked reads or writes guest memory at a, already checked against
+// the guest's protections, without the host MMU.
+// Preconditions: s.mu is held.
+func (s *Space) slowLocked(a Addr, buf []byte, write bool) unix.Errno {
 	if s.small() {
-		return s.slowSmallLocked(a, buf, acc&AccessWrite != 0)
+		return s.slowSmallLocked(a, buf, write)
 	}
 	var err error
 	var n int
 	off := int64(s.hostAddr(a))
-	if acc&AccessWrite != 0 {
+	if write {
 		n, err = unix.Pwrite(s.memFD, buf, off)
 	} else {
 		n, err = unix.Pread(s.memFD, buf, off)

@@ -241,3 +241,86 @@ func kind(store bool) string {
 	}
 	return "load"
 }
+
+// TestHostAllowsAndUpdateSlow checks the two calls a CPU and a syscall
+// layer need on mixed host pages: HostAllows says where a host system call
+// may use guest memory directly, and UpdateSlow makes an atomic
+// read-modify-write where the host page forbids the store.
+func TestHostAllowsAndUpdateSlow(t *testing.T) {
+	const g, h = 4096, 16 << 10
+	s, err := New(Config{GuestPageSize: g, HostPageSize: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	raw, e := s.Mmap(0, 5*h, ProtRead|ProtWrite, MapPrivate|MapAnonymous, -1, 0)
+	if e != 0 {
+		t.Fatal(e)
+	}
+	base := Addr(alignUp(uint64(raw), h))
+	// Host page 0 wholly writable; host page 1 has its second guest page
+	// read-only, so the host page is read-only.
+	if e := s.Mprotect(base+h+g, g, ProtRead); e != 0 {
+		t.Fatal(e)
+	}
+	cases := []struct {
+		a    Addr
+		n    uint64
+		acc  Access
+		want bool
+	}{
+		{base, h, AccessWrite, true},
+		{base, h, AccessRead, true},
+		{base + h, g, AccessWrite, false},
+		{base + h, g, AccessRead, true},
+		{base, h + 1, AccessWrite, false},
+		{base + h - 8, 8, AccessWrite, true},
+		{base + 2*h, 2 * h, AccessWrite, true},
+		{base, 4 * h, AccessRead, true},
+		{base, 4 * h, AccessWrite, false},
+	}
+	for _, c := range cases {
+		if got := s.HostAllows(c.a, c.n, c.acc); got != c.want {
+			t.Errorf("HostAllows(base+%#x, %#x, %v) = %v, want %v", c.a-base, c.n, c.acc, got, c.want)
+		}
+	}
+	// An atomic add on the writable guest page of the read-only host page:
+	// the direct store faults and asks for emulation.
+	word := base + h + 8
+	if _, f := cpuAccess(s, word, true, 1); f != nil {
+		t.Fatalf("store to a writable guest page: %+v", f)
+	}
+	for i := 0; i < 10; i++ {
+		e := s.UpdateSlow(word, make([]byte, 8), func(b []byte) bool {
+			b[0]++
+			return true
+		})
+		if e != 0 {
+			t.Fatal(e)
+		}
+	}
+	buf := make([]byte, 1)
+	if e := s.LoadSlow(word, buf); e != 0 || buf[0] != 11 {
+		t.Errorf("after ten slow increments: %d (errno %v), want 11", buf[0], e)
+	}
+	// Declining to write leaves memory as it was; the read-only guest page
+	// refuses the update altogether.
+	if e := s.UpdateSlow(word, make([]byte, 8), func(b []byte) bool { b[0] = 99; return false }); e != 0 {
+		t.Fatal(e)
+	}
+	if s.LoadSlow(word, buf); buf[0] != 11 {
+		t.Errorf("a declined update wrote %d", buf[0])
+	}
+	if e := s.UpdateSlow(base+h+g, make([]byte, 4), func([]byte) bool { return true }); e != unix.EFAULT {
+		t.Errorf("update of a read-only guest page: errno %v, want EFAULT", e)
+	}
+	// With G == H every allowed access is direct.
+	s2, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if !s2.HostAllows(0x10000, 1<<20, AccessWrite) {
+		t.Errorf("HostAllows with G == H")
+	}
+}
