@@ -22,6 +22,32 @@ type Memory struct {
 	// safe to call from any goroutine. A nil CanExec makes all of
 	// [0,Size) executable (tests, simple embedders).
 	CanExec func(addr uint64) (ok bool, lo, hi uint64)
+
+	// Slow makes the accesses that the guest may make but the host MMU
+	// refuses (see CPU.Emulate). Nil: every host fault is a guest fault.
+	Slow SlowMemory
+}
+
+// SlowMemory makes guest memory accesses in software, for the pages where
+// the host's protection is stricter than the guest's (an execute-only
+// page, or a host page shared by guest pages of different protections).
+// Each method reports false if the guest may not make the access; the CPU
+// then reports a fault. It must be safe for concurrent use by the CPUs
+// sharing a Memory.
+type SlowMemory interface {
+	// Load reads len(b) bytes of guest memory at a.
+	Load(a uint64, b []byte) bool
+	// Store writes b to guest memory at a.
+	Store(a uint64, b []byte) bool
+	// Update reads len(b) bytes at a into b, calls update, and writes b
+	// back if update returns true, atomically with respect to every
+	// other access to those bytes (AMOs and SC).
+	Update(a uint64, b []byte, update func(b []byte) bool) bool
+	// Fetch reads instruction bytes at a. keep reports whether the CPU
+	// may keep a copy of them until Invalidate tells it that the range
+	// changed; it must be false if the bytes can change without an
+	// Invalidate (a shared mapping another process may write).
+	Fetch(a uint64, b []byte) (keep, ok bool)
 }
 
 // Reservation is the LR/SC reservation set of one hart.
@@ -138,6 +164,17 @@ type CPU struct {
 	// [execLo, execHi) is known executable. Reset when attention has
 	// attnInvalidate set.
 	execLo, execHi uint64
+	// [fastLo, fastHi) is the part of [execLo, execHi) around the last
+	// fetch that the run loop reads directly: no code copy lies in it.
+	// With no copies it is the executable range.
+	fastLo, fastHi uint64
+
+	// copies holds the code the host cannot read (codecopy.go).
+	copies codeCopies
+
+	// emu is set while Emulate completes an instruction: at then hands
+	// exec a buffer instead of the window (emulate.go).
+	emu *emulation
 
 	// attention is set by other goroutines: attnInvalidate by
 	// Invalidate, attnInterrupt by Interrupt.
@@ -184,14 +221,24 @@ func NewCPU() *CPU {
 
 // Invalidate tells the CPU that the mappings of guest range [lo,hi) changed
 // (unmapped, remapped, lost EXEC, or code there was modified), so cached
-// executability and decoded code for it must be dropped. Safe to call from
+// executability and copied code for it must be dropped. Safe to call from
 // any goroutine; takes effect before the CPU's next instruction fetch.
 // (The CPU caches a single executable range, so any call drops it whole;
 // decoded instructions need no invalidation, as each is checked against
-// the word fetched.)
+// the word fetched. Code copies are dropped where they overlap [lo,hi).)
 func (c *CPU) Invalidate(lo, hi uint64) {
+	if c.copies.held.Load() {
+		c.copies.noteInvalid(lo, hi)
+	}
 	c.attention.Or(attnInvalidate)
 }
+
+// HasCodeCopies reports whether the CPU holds copies of guest code that the
+// host cannot read (made by Emulate for a fetch). A memory manager that
+// writes guest memory behind the host MMU's back (slow stores) calls
+// Invalidate for the range written when this is true. Safe from any
+// goroutine.
+func (c *CPU) HasCodeCopies() bool { return c.copies.held.Load() }
 
 // Interrupt makes Run return ExitInterrupted at the next instruction
 // boundary (for signal delivery or thread exit). Safe from any goroutine.
@@ -204,17 +251,7 @@ func (c *CPU) Interrupt() {
 // instructions have retired (0 means no limit). Host faults on guest memory
 // are turned into ExitFetchFault, ExitLoadFault or ExitStoreFault.
 func (c *CPU) Run(mem *Memory, maxSteps uint64) (exit Exit) {
-	if c.mem != mem {
-		c.mem = mem
-		c.execLo, c.execHi = 0, 0
-	}
-	// Memory.Base is a host address outside the Go heap; reinterpret the
-	// field rather than converting a uintptr expression.
-	c.base = *(*unsafe.Pointer)(unsafe.Pointer(&mem.Base))
-	c.size = mem.Size
-	if c.icache == nil {
-		c.icache = new([icacheSize]icacheEntry)
-	}
+	c.bind(mem)
 	old := debug.SetPanicOnFault(true)
 	defer debug.SetPanicOnFault(old)
 	defer func() {
@@ -227,6 +264,37 @@ func (c *CPU) Run(mem *Memory, maxSteps uint64) (exit Exit) {
 		}
 	}()
 	return c.run(maxSteps)
+}
+
+// bind makes mem the Memory the CPU runs on.
+func (c *CPU) bind(mem *Memory) {
+	if c.mem != mem {
+		c.mem = mem
+		c.dropExecCache()
+		c.copies.dropAll()
+	}
+	// Memory.Base is a host address outside the Go heap; reinterpret the
+	// field rather than converting a uintptr expression.
+	c.base = *(*unsafe.Pointer)(unsafe.Pointer(&mem.Base))
+	c.size = mem.Size
+	if c.icache == nil {
+		c.icache = new([icacheSize]icacheEntry)
+	}
+}
+
+// dropExecCache forgets the cached executable and direct-fetch ranges.
+func (c *CPU) dropExecCache() {
+	c.execLo, c.execHi = 0, 0
+	c.fastLo, c.fastHi = 0, 0
+}
+
+// takeInvalidations acts on Invalidate calls made since the last time:
+// the executable range is looked up again and the code copies overlapping
+// the ranges are dropped.
+func (c *CPU) takeInvalidations() {
+	c.attention.And(^uint32(attnInvalidate))
+	c.dropExecCache()
+	c.copies.applyInvalid()
 }
 
 // hostFault turns a recovered host fault into the guest exit. A fault
@@ -263,8 +331,7 @@ func isStoreOp(op Op) bool {
 // range, and reports the first guest address that is not.
 func (c *CPU) fetchSlow(pc uint64, n uint64) (ok bool, bad uint64) {
 	if c.attention.Load()&attnInvalidate != 0 {
-		c.attention.And(^uint32(attnInvalidate))
-		c.execLo, c.execHi = 0, 0
+		c.takeInvalidations()
 	}
 	for a := pc; a < pc+n; {
 		if a >= c.execLo && a < c.execHi {
@@ -289,33 +356,53 @@ func (c *CPU) fetchSlow(pc uint64, n uint64) (ok bool, bad uint64) {
 			}
 		}
 		c.execLo, c.execHi = lo, hi
+		c.fastLo, c.fastHi = 0, 0
 		a = hi
 	}
 	return true, 0
 }
 
-// fetch reads the instruction at pc. It returns the exit to take if the
-// fetch is not allowed.
+// fetch reads the instruction at pc when the run loop's direct read does
+// not apply: pc is outside the direct range, or in code the CPU holds a
+// copy of. It returns the exit to take if the fetch is not allowed.
 func (c *CPU) fetch(pc uint64) (uint32, *Exit) {
 	if pc&1 != 0 {
 		return 0, &Exit{Kind: ExitMisaligned, PC: pc, Addr: pc, Access: AccessFetch}
 	}
-	if pc < c.execLo || pc+2 > c.execHi {
-		if ok, bad := c.fetchSlow(pc, 2); !ok {
-			return 0, &Exit{Kind: ExitFetchFault, PC: pc, Addr: bad, Access: AccessFetch}
-		}
+	lo, ok := c.fetchHalf(pc)
+	if !ok {
+		return 0, &Exit{Kind: ExitFetchFault, PC: pc, Addr: c.exitAddr, Access: AccessFetch}
 	}
-	lo := *(*uint16)(unsafe.Add(c.base, pc))
 	if lo&3 != 3 {
 		return uint32(lo), nil
 	}
-	if pc+4 > c.execHi {
-		if ok, bad := c.fetchSlow(pc+2, 2); !ok {
-			return 0, &Exit{Kind: ExitFetchFault, PC: pc, Addr: bad, Access: AccessFetch}
+	hi, ok := c.fetchHalf(pc + 2)
+	if !ok {
+		return 0, &Exit{Kind: ExitFetchFault, PC: pc, Addr: c.exitAddr, Access: AccessFetch}
+	}
+	return uint32(lo) | uint32(hi)<<16, nil
+}
+
+// fetchHalf reads the 16-bit parcel of code at a (even): from a code copy
+// if the CPU holds one there, otherwise from the window, where a host
+// fault panics and Run reports it as a fetch fault. ok is false, with
+// c.exitAddr set, if a is not executable.
+func (c *CPU) fetchHalf(a uint64) (v uint16, ok bool) {
+	if a < c.execLo || a+2 > c.execHi {
+		if ok, bad := c.fetchSlow(a, 2); !ok {
+			c.exitAddr = bad
+			return 0, false
 		}
 	}
-	hi := *(*uint16)(unsafe.Add(c.base, pc+2))
-	return uint32(lo) | uint32(hi)<<16, nil
+	if c.copies.count() > 0 {
+		if ch := c.copies.find(a); ch != nil {
+			return c.copies.read16(c.mem.Slow, ch, a, &c.exitAddr)
+		}
+	}
+	if a < c.fastLo || a+2 > c.fastHi {
+		c.fastLo, c.fastHi = c.copies.around(a, c.execLo, c.execHi)
+	}
+	return *(*uint16)(unsafe.Add(c.base, a)), true
 }
 
 func (c *CPU) timeCSR() uint64 {

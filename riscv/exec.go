@@ -20,8 +20,7 @@ func (c *CPU) run(maxSteps uint64) Exit {
 	for {
 		if c.attention.Load() != 0 {
 			if a := c.attention.Load(); a&attnInvalidate != 0 {
-				c.attention.And(^uint32(attnInvalidate))
-				c.execLo, c.execHi = 0, 0
+				c.takeInvalidations()
 			}
 			if c.attention.Load()&attnInterrupt != 0 {
 				c.attention.And(^uint32(attnInterrupt))
@@ -34,10 +33,11 @@ func (c *CPU) run(maxSteps uint64) Exit {
 		pc := c.PC
 		c.stage = stageFetch
 		var w uint32
-		if pc >= c.execLo && pc+4 <= c.execHi {
+		if pc >= c.fastLo && pc+4 <= c.fastHi {
 			// Fast path: the whole word is in the cached executable
-			// range (a compressed instruction uses the low half). PC is
-			// even: Run checks it on entry and every jump target is.
+			// range, outside any code copy (a compressed instruction
+			// uses the low half). PC is even: Run checks it on entry
+			// and every jump target is.
 			w = *(*uint32)(unsafe.Add(c.base, pc))
 			if w&3 != 3 {
 				w &= 0xffff
@@ -78,6 +78,10 @@ func (c *CPU) at(a, n uint64, acc Access) (unsafe.Pointer, bool) {
 	if a > c.size-n {
 		c.exitAddr, c.exitAccess = a, acc
 		return nil, false
+	}
+	if c.emu != nil {
+		// Emulate: the access was made (or will be) in software.
+		return c.emu.at(c, a, n, acc)
 	}
 	return unsafe.Add(c.base, a), true
 }
@@ -551,8 +555,11 @@ func (c *CPU) atomic(op Op, addr, src uint64) (uint64, uint8) {
 			old = load32(p)
 			c.Res = Reservation{Valid: true, Size: 4, Addr: addr, Value: uint64(old)}
 		case SC_W:
+			// The reservation is cleared after the access: a host
+			// fault leaves the state as it was, for Emulate.
+			ok := cas32(p, uint32(c.Res.Value), s)
 			c.Res.Valid = false
-			if cas32(p, uint32(c.Res.Value), s) {
+			if ok {
 				return 0, stopNone
 			}
 			return 1, stopNone
@@ -593,8 +600,9 @@ func (c *CPU) atomic(op Op, addr, src uint64) (uint64, uint8) {
 		old = load64(p)
 		c.Res = Reservation{Valid: true, Size: 8, Addr: addr, Value: old}
 	case SC_D:
+		ok := cas64(p, c.Res.Value, src)
 		c.Res.Valid = false
-		if cas64(p, c.Res.Value, src) {
+		if ok {
 			return 0, stopNone
 		}
 		return 1, stopNone
