@@ -130,9 +130,12 @@ type Exit struct {
 	PC     uint64 // guest PC of the instruction concerned
 	Addr   uint64 // faulting guest address (faults, misaligned)
 	Access Access // faults and misaligned
-	Host   bool   // the fault came from the host MMU (inside the window)
-	Inst   uint32 // raw instruction bits, when fetched
-	Len    uint8  // instruction length, when fetched
+	// Host is set when the fault is inside the window and the memory
+	// manager's to classify: the host MMU refused the access, or a slow
+	// access (Emulate) failed there.
+	Host bool
+	Inst uint32 // raw instruction bits, when fetched
+	Len  uint8  // instruction length, when fetched
 }
 
 func (e Exit) String() string {
