@@ -142,6 +142,7 @@ func bufIO(p *Process, a *sysArgs, acc guestmem.Access, call func(fd int, b []by
 		// The host wrote from guest memory: a broken pipe raises SIGPIPE.
 		return uint64(n), p.writeErr(err)
 	}
+	p.hostWrote([][]byte{b}, n)
 	return uint64(n), errnoOf(err)
 }
 
@@ -159,6 +160,7 @@ func vecIO(p *Process, a *sysArgs, acc guestmem.Access, call func(fd int, bufs [
 	if acc == guestmem.AccessRead {
 		return uint64(n), p.writeErr(err)
 	}
+	p.hostWrote(bufs, n)
 	return uint64(n), errnoOf(err)
 }
 
@@ -293,11 +295,11 @@ func sysFcntlImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 		return uint64(r), errnoOf(err)
 	case fGetlk, fSetlk, fSetlkw, fOfdGetlk, fOfdSetlk, fOfdSetlkw:
 		// struct flock has the same layout on riscv64 and the hosts.
-		b, errno := p.space.Slice(guestmem.Addr(a[2]), 32, guestmem.AccessWrite)
+		b, errno := p.hostPtr(a[2], 32, guestmem.AccessWrite)
 		if errno != 0 {
 			return 0, errno
 		}
-		r, _, e := unix.Syscall(unix.SYS_FCNTL, uintptr(fd), uintptr(cmd), uintptr(unsafe.Pointer(&b[0])))
+		r, _, e := unix.Syscall(unix.SYS_FCNTL, uintptr(fd), uintptr(cmd), b)
 		return uint64(r), e
 	}
 	return 0, unix.EINVAL
@@ -339,9 +341,19 @@ func sysIoctlImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 	}
 	var arg uintptr
 	if size > 0 {
-		b, errno := p.space.Slice(guestmem.Addr(a[2]), size, guestmem.AccessRead)
+		// The argument is checked for reading; the host reads or
+		// writes it by request, and checks the writes itself. A
+		// bounce buffer is copied back if the guest may write there.
+		ga := guestmem.Addr(a[2])
+		b, errno := p.space.Slice(ga, size, guestmem.AccessRead)
 		if errno != 0 {
 			return 0, errno
+		}
+		writable := p.space.CheckAccess(ga, size, guestmem.AccessWrite) == 0
+		if !p.space.HostAllows(ga, size, guestmem.AccessRead) || writable && !p.space.HostAllows(ga, size, guestmem.AccessWrite) {
+			if b, errno = p.bounceBuf(ga, size, true, writable); errno != 0 {
+				return 0, errno
+			}
 		}
 		arg = uintptr(unsafe.Pointer(&b[0]))
 	}
@@ -385,6 +397,7 @@ func sysGetdents64Impl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 		return 0, errno
 	}
 	n, err := unix.Getdents(fd, b)
+	p.hostWrote([][]byte{b}, n)
 	return uint64(n), errnoOf(err)
 }
 
@@ -492,9 +505,12 @@ func sysReadlinkatImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 		return 0, errno
 	}
 	if isProcSelf(path, p.pid, "exe") {
-		return uint64(copy(b, p.exePath)), 0
+		n := copy(b, p.exePath)
+		p.hostWrote([][]byte{b}, n)
+		return uint64(n), 0
 	}
 	n, err := unix.Readlinkat(dirfd(a[0]), p.hostPath(path), b)
+	p.hostWrote([][]byte{b}, n)
 	return uint64(n), errnoOf(err)
 }
 
@@ -674,13 +690,9 @@ func sysUtimensatImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 		}
 		pathPtr = bp
 	}
-	var times uintptr
-	if a[2] != 0 {
-		b, errno := p.space.Slice(guestmem.Addr(a[2]), 32, guestmem.AccessRead)
-		if errno != 0 {
-			return 0, errno
-		}
-		times = uintptr(unsafe.Pointer(&b[0]))
+	times, errno := p.hostPtr(a[2], 32, guestmem.AccessRead)
+	if errno != 0 {
+		return 0, errno
 	}
 	_, _, e := unix.Syscall6(unix.SYS_UTIMENSAT, uintptr(dirfd(a[0])), uintptr(unsafe.Pointer(pathPtr)), times, uintptr(a[3]), 0, 0)
 	return 0, e
@@ -716,13 +728,9 @@ func sysSendfileImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 	if errno != 0 {
 		return 0, errno
 	}
-	var offPtr uintptr
-	if a[2] != 0 {
-		b, errno := p.space.Slice(guestmem.Addr(a[2]), 8, guestmem.AccessWrite)
-		if errno != 0 {
-			return 0, errno
-		}
-		offPtr = uintptr(unsafe.Pointer(&b[0]))
+	offPtr, errno := p.hostPtr(a[2], 8, guestmem.AccessWrite)
+	if errno != 0 {
+		return 0, errno
 	}
 	r, _, e := unix.Syscall6(unix.SYS_SENDFILE, uintptr(out), uintptr(in), offPtr, uintptr(a[3]), 0, 0)
 	return uint64(r), e
@@ -737,23 +745,20 @@ func sysPpollImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 		p.waitForSignal()
 		return 0, unix.EINTR
 	}
-	var fds, tmo uintptr
+	var fds uintptr
 	if a[1] > 0 {
 		if a[1] > 1<<20 {
 			return 0, unix.EINVAL
 		}
-		b, errno := p.space.Slice(guestmem.Addr(a[0]), 8*a[1], guestmem.AccessWrite)
+		b, errno := p.hostBuf(a[0], 8*a[1], guestmem.AccessWrite)
 		if errno != 0 {
 			return 0, errno
 		}
 		fds = uintptr(unsafe.Pointer(&b[0]))
 	}
-	if a[2] != 0 {
-		b, errno := p.space.Slice(guestmem.Addr(a[2]), 16, guestmem.AccessWrite)
-		if errno != 0 {
-			return 0, errno
-		}
-		tmo = uintptr(unsafe.Pointer(&b[0]))
+	tmo, errno := p.hostPtr(a[2], 16, guestmem.AccessWrite)
+	if errno != 0 {
+		return 0, errno
 	}
 	r, _, e := unix.Syscall6(unix.SYS_PPOLL, fds, uintptr(a[1]), tmo, 0, 8, 0)
 	return uint64(r), e
@@ -770,11 +775,11 @@ func sysPselect6Impl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 		if a[1+i] == 0 || size == 0 {
 			continue
 		}
-		b, errno := p.space.Slice(guestmem.Addr(a[1+i]), size, guestmem.AccessWrite)
+		b, errno := p.hostPtr(a[1+i], size, guestmem.AccessWrite)
 		if errno != 0 {
 			return 0, errno
 		}
-		ptrs[i] = uintptr(unsafe.Pointer(&b[0]))
+		ptrs[i] = b
 	}
 	r, _, e := unix.Syscall6(unix.SYS_PSELECT6, uintptr(nfds), ptrs[0], ptrs[1], ptrs[2], ptrs[3], 0)
 	return uint64(r), e

@@ -167,7 +167,7 @@ func (p *Process) takeHostSignals() {
 // words everywhere); their SIGALRM, SIGVTALRM and SIGPROF are forwarded.
 
 func sysGetitimerImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
-	b, errno := p.space.Slice(guestmem.Addr(a[1]), 32, guestmem.AccessWrite)
+	b, errno := p.hostBuf(a[1], 32, guestmem.AccessWrite)
 	if errno != 0 {
 		return 0, errno
 	}
@@ -176,20 +176,13 @@ func sysGetitimerImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 }
 
 func sysSetitimerImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
-	var newp, oldp uintptr
-	if a[1] != 0 {
-		b, errno := p.space.Slice(guestmem.Addr(a[1]), 32, guestmem.AccessRead)
-		if errno != 0 {
-			return 0, errno
-		}
-		newp = uintptr(unsafe.Pointer(&b[0]))
+	newp, errno := p.hostPtr(a[1], 32, guestmem.AccessRead)
+	if errno != 0 {
+		return 0, errno
 	}
-	if a[2] != 0 {
-		b, errno := p.space.Slice(guestmem.Addr(a[2]), 32, guestmem.AccessWrite)
-		if errno != 0 {
-			return 0, errno
-		}
-		oldp = uintptr(unsafe.Pointer(&b[0]))
+	oldp, errno := p.hostPtr(a[2], 32, guestmem.AccessWrite)
+	if errno != 0 {
+		return 0, errno
 	}
 	_, _, e := unix.Syscall(unix.SYS_SETITIMER, uintptr(a[0]), newp, oldp)
 	return 0, e

@@ -399,12 +399,8 @@ func mapSegment(sp *guestmem.Space, e *elfFile, p *elf.Prog, bias, prevEnd guest
 		}
 	}
 	if p.Filesz > 0 {
-		buf, errno := sp.Slice(guestmem.Addr(vaddr), p.Filesz, guestmem.AccessWrite)
-		if errno != 0 {
-			return 0, 0, fmt.Errorf("%s: copying segment at %#x: %w", e.path, vaddr, errno)
-		}
-		if _, err := fdReader(e.fd).ReadAt(buf, int64(p.Off)); err != nil {
-			return 0, 0, fmt.Errorf("%s: reading segment at %#x: %w", e.path, vaddr, err)
+		if err := readSegment(sp, e, guestmem.Addr(vaddr), p.Filesz, int64(p.Off)); err != nil {
+			return 0, 0, err
 		}
 	}
 	if guestmem.Addr(start) < prevEnd {
@@ -416,6 +412,30 @@ func mapSegment(sp *guestmem.Space, e *elfFile, p *elf.Prog, bias, prevEnd guest
 	logf("loader: %s: segment [%#x, %#x) p_align %#x below page size %#x or misaligned: copied, not mapped",
 		filepath.Base(e.path), vaddr, memEnd, p.Align, g)
 	return guestmem.Addr(end), prot, nil
+}
+
+// readSegment reads n bytes of the file at off into guest memory at a,
+// already mapped writable: straight into the window, or through a buffer
+// where the host page is stricter than the guest pages (guest pages smaller
+// than host pages).
+func readSegment(sp *guestmem.Space, e *elfFile, a guestmem.Addr, n uint64, off int64) error {
+	buf, errno := sp.Slice(a, n, guestmem.AccessWrite)
+	if errno != 0 {
+		return fmt.Errorf("%s: copying segment at %#x: %w", e.path, a, errno)
+	}
+	direct := sp.HostAllows(a, n, guestmem.AccessWrite)
+	if !direct {
+		buf = make([]byte, n)
+	}
+	if _, err := fdReader(e.fd).ReadAt(buf, off); err != nil {
+		return fmt.Errorf("%s: reading segment at %#x: %w", e.path, a, err)
+	}
+	if !direct {
+		if errno := sp.CopyOut(a, buf); errno != 0 {
+			return fmt.Errorf("%s: copying segment at %#x: %w", e.path, a, errno)
+		}
+	}
+	return nil
 }
 
 // zeroGuest writes n zero bytes at a, temporarily adding write permission

@@ -25,7 +25,9 @@ func sysMunmapImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 }
 
 func sysMprotectImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
-	return 0, p.space.Mprotect(guestmem.Addr(a[0]), a[1], int(int32(a[2])))
+	errno := p.space.Mprotect(guestmem.Addr(a[0]), a[1], int(int32(a[2])))
+	p.hostPagesChanged(a[0], a[1])
+	return 0, errno
 }
 
 func sysMremapImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
@@ -38,7 +40,9 @@ func sysMsyncImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 }
 
 func sysMadviseImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
-	return 0, p.space.Madvise(guestmem.Addr(a[0]), a[1], int(int32(a[2])))
+	errno := p.space.Madvise(guestmem.Addr(a[0]), a[1], int(int32(a[2])))
+	p.hostPagesChanged(a[0], a[1])
+	return 0, errno
 }
 
 func sysMlockImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
@@ -78,7 +82,7 @@ func sysMincoreImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 	if errno := p.space.Mincore(guestmem.Addr(a[0]), a[1], vec); errno != 0 {
 		return 0, errno
 	}
-	return 0, p.space.CopyOut(guestmem.Addr(a[2]), vec)
+	return 0, p.copyOut(a[2], vec)
 }
 
 func sysBrkImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {

@@ -191,6 +191,7 @@ func sysGetrandomImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 		return 0, errno
 	}
 	n, err := unix.Getrandom(b, int(a[2]))
+	p.hostWrote([][]byte{b}, n)
 	return uint64(n), errnoOf(err)
 }
 
@@ -199,7 +200,7 @@ func sysSchedGetaffinityImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 	if size == 0 || size%8 != 0 || size > 1<<16 {
 		return 0, unix.EINVAL
 	}
-	b, errno := p.space.Slice(guestmem.Addr(a[2]), size, guestmem.AccessWrite)
+	b, errno := p.hostBuf(a[2], size, guestmem.AccessWrite)
 	if errno != 0 {
 		return 0, errno
 	}
@@ -258,42 +259,4 @@ func sysPrctlImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 		return 1, 0
 	}
 	return 0, unix.EINVAL
-}
-
-// futex operations (the low seven bits of op).
-const (
-	futexWait        = 0
-	futexWake        = 1
-	futexWaitBitset  = 9
-	futexWakeBitset  = 10
-	futexPrivateFlag = 128
-)
-
-// sysFutexImpl runs the futex on the host, on the guest word's host
-// address: waits and wakes then work across guest threads sharing the
-// window.
-func sysFutexImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
-	op := a[1] & 0x7f
-	switch op {
-	case futexWait, futexWake, futexWaitBitset, futexWakeBitset:
-	default:
-		return 0, unix.ENOSYS
-	}
-	word, errno := p.space.Slice(guestmem.Addr(a[0]), 4, guestmem.AccessRead)
-	if errno != 0 {
-		return 0, errno
-	}
-	if a[0]%4 != 0 {
-		return 0, unix.EINVAL
-	}
-	var tmo uintptr
-	if (op == futexWait || op == futexWaitBitset) && a[3] != 0 {
-		t, errno := p.timespecArg(a[3], guestmem.AccessRead)
-		if errno != 0 {
-			return 0, errno
-		}
-		tmo = t
-	}
-	r, _, e := unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&word[0])), uintptr(a[1]), uintptr(a[2]), tmo, 0, uintptr(a[5]))
-	return uint64(r), e
 }

@@ -98,6 +98,9 @@ type Process struct {
 	// vfork is set in the child of a vfork until it calls execve or
 	// exits (spawn.go).
 	vfork *spawnState
+	// bounces are the bounce buffers of the system call in progress
+	// (guestio.go).
+	bounces []bounce
 }
 
 // NewProcess creates the address space, loads the program and builds its
@@ -110,13 +113,6 @@ func NewProcess(cfg Config) (*Process, error) {
 	sp, err := guestmem.New(scfg)
 	if err != nil {
 		return nil, fmt.Errorf("creating the guest address space: %w", err)
-	}
-	if sp.GuestPageSize() < sp.HostPageSize() {
-		// The address space supports it, but the CPU does not yet make
-		// the accesses it must emulate (guestmem.Fault.Emulate) on host
-		// pages shared by guest pages of different protections.
-		sp.Close()
-		return nil, fmt.Errorf("creating the guest address space: guest pages (%d) smaller than host pages (%d) are not supported yet by the CPU", sp.GuestPageSize(), sp.HostPageSize())
 	}
 	p := &Process{cfg: cfg, space: sp, pid: unix.Getpid(), ownFDs: map[int]bool{}, g: newGroup()}
 	if err := p.setup(); err != nil {
@@ -160,9 +156,23 @@ func (p *Process) setup() error {
 	p.cpu = riscv.NewCPU()
 	p.cpu.PC = uint64(img.Entry)
 	p.cpu.X[2] = uint64(st.SP)
-	p.mem = riscv.Memory{Base: p.space.Base(), Size: p.space.Size(), CanExec: p.canExec}
-	p.space.OnInvalidate(p.g.invalidate)
+	p.mem = p.memory()
+	hostPage := p.space.HostPageSize()
+	p.space.OnInvalidate(func(r guestmem.Range) {
+		// A change to one guest page can change the host protection
+		// of the host page holding it, and so whether its neighbours'
+		// code may be fetched directly.
+		lo := alignDown(uint64(r.Start), hostPage)
+		hi := alignUp(uint64(r.End), hostPage)
+		p.g.invalidate(guestmem.Range{Start: guestmem.Addr(lo), End: guestmem.Addr(hi)})
+	})
 	return nil
+}
+
+// memory is the riscv.Memory of a thread of the process.
+func (p *Process) memory() riscv.Memory {
+	return riscv.Memory{Base: p.space.Base(), Size: p.space.Size(), CanExec: p.canExec,
+		Slow: slowMem{space: p.space, g: p.g}}
 }
 
 // mapSigtramp maps one read-execute page holding "li a7, 139; ecall", the
@@ -243,28 +253,7 @@ func (p *Process) handleExit(e riscv.Exit) {
 	case riscv.ExitIllegal:
 		p.forceSignal(sigInfo{signo: sigILL, code: ileIllopc, addr: e.PC})
 	case riscv.ExitFetchFault, riscv.ExitLoadFault, riscv.ExitStoreFault:
-		acc := guestmem.AccessRead
-		switch e.Access {
-		case riscv.AccessWrite:
-			acc = guestmem.AccessWrite
-		case riscv.AccessFetch:
-			acc = guestmem.AccessExec
-		}
-		if e.Host {
-			f, retry := p.space.HandleFault(p.space.Base()+uintptr(e.Addr), acc)
-			if retry {
-				return
-			}
-			if f.Signal != 0 {
-				p.forceSignal(sigInfo{signo: int32(f.Signal), code: int32(f.Code), addr: uint64(f.Addr)})
-				return
-			}
-		}
-		code := segvMaperr
-		if _, ok := p.space.Lookup(guestmem.Addr(e.Addr)); ok {
-			code = segvAccerr
-		}
-		p.forceSignal(sigInfo{signo: sigSEGV, code: int32(code), addr: e.Addr})
+		p.memFault(e)
 	case riscv.ExitMisaligned:
 		p.forceSignal(sigInfo{signo: sigBUS, code: busAdraln, addr: e.Addr})
 	case riscv.ExitStepLimit, riscv.ExitInterrupted:

@@ -282,7 +282,7 @@ func (p *Process) setupFrame(info sigInfo, act sigAction) unix.Errno {
 		put64(mc[mcFPOffset+8*i:], c.F[i])
 	}
 	putU32(mc[mcFcsrOffset:], c.FCSR)
-	if errno := p.space.CopyOut(guestmem.Addr(frame), buf[:]); errno != 0 {
+	if errno := p.copyOut(frame, buf[:]); errno != 0 {
 		return errno
 	}
 
@@ -362,7 +362,7 @@ func sysRtSigactionImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 		put64(b[0:], old.handler)
 		put64(b[8:], old.flags)
 		put64(b[16:], old.mask)
-		if errno := p.space.CopyOut(guestmem.Addr(a[2]), b[:]); errno != 0 {
+		if errno := p.copyOut(a[2], b[:]); errno != 0 {
 			return 0, errno
 		}
 	}
@@ -395,7 +395,7 @@ func sysRtSigprocmaskImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 	if a[2] != 0 {
 		var b [8]byte
 		put64(b[:], old)
-		if errno := p.space.CopyOut(guestmem.Addr(a[2]), b[:]); errno != 0 {
+		if errno := p.copyOut(a[2], b[:]); errno != 0 {
 			return 0, errno
 		}
 	}
@@ -411,7 +411,7 @@ func sysRtSigpendingImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 	pending := p.sig.pending | p.g.pending
 	p.g.mu.Unlock()
 	put64(b[:], pending&p.sig.mask)
-	return 0, p.space.CopyOut(guestmem.Addr(a[0]), b[:a[1]])
+	return 0, p.copyOut(a[0], b[:a[1]])
 }
 
 func sysSigaltstackImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
@@ -433,7 +433,7 @@ func sysSigaltstackImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 		}
 	}
 	if a[1] != 0 {
-		if errno := p.space.CopyOut(guestmem.Addr(a[1]), old[:]); errno != 0 {
+		if errno := p.copyOut(a[1], old[:]); errno != 0 {
 			return 0, errno
 		}
 	}

@@ -28,7 +28,7 @@ func (p *Process) sockPtr(a, n uint64, acc guestmem.Access) (*byte, unix.Errno) 
 	if n == 0 {
 		n = 1
 	}
-	b, errno := p.space.Slice(guestmem.Addr(a), n, acc)
+	b, errno := p.hostBuf(a, n, acc)
 	if errno != 0 {
 		return nil, errno
 	}
@@ -209,6 +209,9 @@ func sysRecvfromImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 		return 0, errno
 	}
 	r, _, e := unix.Syscall6(unix.SYS_RECVFROM, uintptr(fd), bp, uintptr(len(b)), uintptr(a[3]), ap, lp)
+	if e == 0 {
+		p.hostWrote([][]byte{b}, int(r))
+	}
 	return uint64(r), e
 }
 
@@ -265,10 +268,11 @@ func sysShutdownImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 // hostMsghdr builds a host struct msghdr from the guest's at a, with its
 // name, iovec and control pointers translated. The iovec array it returns
 // is what the host structure points into; keep it alive across the call.
-func (p *Process) hostMsghdr(a uint64, acc guestmem.Access) (*unix.Msghdr, []unix.Iovec, unix.Errno) {
+// bufs are the data buffers the iovecs name.
+func (p *Process) hostMsghdr(a uint64, acc guestmem.Access) (h *unix.Msghdr, vecs []unix.Iovec, bufs [][]byte, errno unix.Errno) {
 	var raw [56]byte
 	if errno := p.copyIn(raw[:], a); errno != 0 {
-		return nil, nil, errno
+		return nil, nil, nil, errno
 	}
 	name, namelen := le64(raw[0:]), uint64(le32(raw[8:]))
 	iov, iovlen := le64(raw[16:]), le64(raw[24:])
@@ -277,23 +281,23 @@ func (p *Process) hostMsghdr(a uint64, acc guestmem.Access) (*unix.Msghdr, []uni
 		namelen = maxSockaddr
 	}
 	if ctllen > 1<<20 {
-		return nil, nil, unix.ENOBUFS
+		return nil, nil, nil, unix.ENOBUFS
 	}
-	var h unix.Msghdr
+	h = new(unix.Msghdr)
 	np, errno := p.sockPtr(name, namelen, acc)
 	if errno != 0 {
-		return nil, nil, errno
+		return nil, nil, nil, errno
 	}
 	h.Name = np
 	h.Namelen = uint32(namelen)
 	if name == 0 {
 		h.Namelen = 0
 	}
-	bufs, errno := p.iovecs(iov, iovlen, acc)
+	bufs, errno = p.iovecs(iov, iovlen, acc)
 	if errno != 0 {
-		return nil, nil, errno
+		return nil, nil, nil, errno
 	}
-	vecs := make([]unix.Iovec, len(bufs))
+	vecs = make([]unix.Iovec, len(bufs))
 	for i, b := range bufs {
 		vecs[i].Base = &b[0]
 		vecs[i].SetLen(len(b))
@@ -304,7 +308,7 @@ func (p *Process) hostMsghdr(a uint64, acc guestmem.Access) (*unix.Msghdr, []uni
 	}
 	cp, errno := p.sockPtr(ctl, ctllen, acc)
 	if errno != 0 {
-		return nil, nil, errno
+		return nil, nil, nil, errno
 	}
 	h.Control = cp
 	h.SetControllen(int(ctllen))
@@ -312,7 +316,7 @@ func (p *Process) hostMsghdr(a uint64, acc guestmem.Access) (*unix.Msghdr, []uni
 		h.SetControllen(0)
 	}
 	h.Flags = int32(le32(raw[48:]))
-	return &h, vecs, 0
+	return h, vecs, bufs, 0
 }
 
 func sysSendmsgImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
@@ -320,7 +324,7 @@ func sysSendmsgImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 	if errno != 0 {
 		return 0, errno
 	}
-	h, vecs, errno := p.hostMsghdr(a[1], guestmem.AccessRead)
+	h, vecs, _, errno := p.hostMsghdr(a[1], guestmem.AccessRead)
 	if errno != 0 {
 		return 0, errno
 	}
@@ -334,7 +338,7 @@ func sysRecvmsgImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 	if errno != 0 {
 		return 0, errno
 	}
-	h, vecs, errno := p.hostMsghdr(a[1], guestmem.AccessWrite)
+	h, vecs, bufs, errno := p.hostMsghdr(a[1], guestmem.AccessWrite)
 	if errno != 0 {
 		return 0, errno
 	}
@@ -343,6 +347,7 @@ func sysRecvmsgImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 	if e != 0 {
 		return 0, e
 	}
+	p.hostWrote(bufs, int(r))
 	// The kernel updates msg_namelen, msg_controllen and msg_flags.
 	var out [4]byte
 	putU32(out[:], h.Namelen)

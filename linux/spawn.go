@@ -111,7 +111,7 @@ func (p *Process) startVfork(flags uint64, a *sysArgs) (uint64, unix.Errno) {
 		exePath: p.exePath, pid: p.pid, sigtramp: p.sigtramp, ownFDs: p.ownFDs,
 		g: p.g, name: p.name, vfork: st,
 	}
-	t.mem = riscv.Memory{Base: p.mem.Base, Size: p.mem.Size, CanExec: t.canExec}
+	t.mem = t.memory()
 	t.sig.mask = p.sig.mask
 	t.sig.altDisabled = true
 	done := st.done

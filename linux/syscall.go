@@ -264,6 +264,7 @@ func (p *Process) Dispatch(regs Regs) bool {
 		errno = unix.ENOSYS
 	} else {
 		ret, errno = fn(p, &a)
+		p.flushBounces()
 	}
 	if p.cfg.Strace != nil && !ending {
 		p.strace(nr, def.name, &a, ret, errno)

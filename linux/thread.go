@@ -17,7 +17,8 @@ import (
 // stack) sharing one *group (the address space, the signal actions, the
 // process-directed pending signals, the exit status). A guest thread runs
 // on its own goroutine locked to its own OS thread, whose host thread id is
-// the guest's tid; futexes are host futexes on the shared window.
+// the guest's tid; futexes are host futexes on the shared window (see
+// futex.go for words the host cannot read).
 //
 // Lock order: group.mu is never held while calling into the address space
 // (whose invalidation callback takes no group lock: it reads cpus).
@@ -53,6 +54,9 @@ type group struct {
 	// hostPending collects forwarded host signals (bit sig-1); written
 	// by the forwarding goroutine, drained by any thread.
 	hostPending atomic.Uint64
+
+	// futexes holds the futex waits gemu makes itself (futex.go).
+	futexes futexTable
 }
 
 func newGroup() *group {
@@ -164,10 +168,8 @@ func (p *Process) exitThread(code int) {
 	p.exited = true
 	if p.clearTID != 0 {
 		var zero [4]byte
-		if p.copyOut(p.clearTID, zero[:]) == 0 {
-			if b, errno := p.space.Slice(guestmem.Addr(p.clearTID), 4, guestmem.AccessWrite); errno == 0 {
-				unix.Syscall6(unix.SYS_FUTEX, uintptr(unsafe.Pointer(&b[0])), futexWake, 1<<30, 0, 0, 0)
-			}
+		if p.copyOut(p.clearTID, zero[:]) == 0 && p.clearTID%4 == 0 {
+			p.futexWake(p.clearTID, futexWake, 1<<30, futexBitsetAll)
 		}
 	}
 	g := p.g
@@ -244,7 +246,7 @@ func sysCloneImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 		exePath: p.exePath, pid: p.pid, sigtramp: p.sigtramp, ownFDs: p.ownFDs,
 		g: p.g, name: p.name,
 	}
-	t.mem = riscv.Memory{Base: p.mem.Base, Size: p.mem.Size, CanExec: t.canExec}
+	t.mem = t.memory()
 	t.sig.mask = p.sig.mask
 	t.sig.altDisabled = true
 	if flags&cloneChildCleartid != 0 {

@@ -1,8 +1,6 @@
 package linux
 
 import (
-	"unsafe"
-
 	"golang.org/x/sys/unix"
 
 	"gemu.dev/gemu/guestmem"
@@ -13,14 +11,7 @@ import (
 // are.
 
 func (p *Process) timespecArg(a uint64, acc guestmem.Access) (uintptr, unix.Errno) {
-	if a == 0 {
-		return 0, 0
-	}
-	b, errno := p.space.Slice(guestmem.Addr(a), 16, acc)
-	if errno != 0 {
-		return 0, errno
-	}
-	return uintptr(unsafe.Pointer(&b[0])), 0
+	return p.hostPtr(a, 16, acc)
 }
 
 func sysClockGettimeImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {

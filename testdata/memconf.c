@@ -42,6 +42,22 @@
  *   - the stack guard gap is 256 G pages (no case here comes near a stack).
  * Everything else is the kernel's answer on the rounded call. The cases
  * that the model cannot express honestly are said so where they are.
+ *
+ * # Shared mappings for a larger host page (hostpage=H)
+ *
+ * A guest of page size P on a host whose pages are H > P bytes (gemu's
+ * -p H) can hold a shared mapping only where the host can map it: at an
+ * address congruent to its file offset modulo H, in host pages no other
+ * mapping uses (its stores must reach the file, which a private copy of
+ * the host page could not do). gemu refuses the others with EINVAL. With
+ * the argument "hostpage=H" the cases that make a shared mapping place it
+ * so: each in a slot of its own in the upper half of the arena, a host page
+ * left unmapped around it, at the page of the slot congruent to its file
+ * offset; the arena is H-aligned. So does the private file mapping whose
+ * case reads a later write to the file: elsewhere gemu holds a private
+ * file mapping in a copy, which does not see such writes. Everything else
+ * is unchanged, and at hostpage=P (the default) so are these cases: the
+ * same output.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -63,6 +79,7 @@
 static long pg;          /* P: the page size every case is written in */
 static unsigned long G;  /* the model page size, 0 when calls go straight to the kernel */
 static unsigned long hpg; /* the kernel's page size */
+static long hk = 1;       /* hostpage=H: H in units of P */
 static char *arena;
 static char tmpdir[] = "/tmp/gemu-memconf-XXXXXX";
 static int nfile;
@@ -328,6 +345,18 @@ static const char *ename(int e)
 /* P turns a page number inside the arena into an address. */
 static char *P(long n) { return arena + n * pg; }
 
+/* S is where a case makes a shared mapping meant for page n whose first
+ * file page is o: page n itself, or with hostpage=H the page congruent to o
+ * in slot k (0..7), a host page of its own, emptied here. */
+static char *S(long n, long o, int k)
+{
+	if (hk == 1)
+		return P(n);
+	char *slot = P(ARENA_PAGES / 2 + k * hk);
+	munmap(slot, hk * pg);
+	return slot + (o % hk) * pg;
+}
+
 /* offs describes a byte offset inside a page: in units of P where the
  * cases make it depend on P, else in bytes. */
 static const char *offs(long off)
@@ -524,7 +553,7 @@ static void test_mmap(void)
 
 	mres("shared_validate anon", mmap(P(40), pg, PROT_READ | PROT_WRITE, MAP_SHARED_VALIDATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
 	mres("shared_validate unknown flag", mmap(NULL, pg, PROT_READ, MAP_SHARED_VALIDATE | MAP_ANONYMOUS | 0x200000, -1, 0));
-	mres("shared unknown flag ignored", mmap(P(42), pg, PROT_READ, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED | 0x200000, -1, 0));
+	mres("shared unknown flag ignored", mmap(S(42, 0, 0), pg, PROT_READ, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED | 0x200000, -1, 0));
 	mres("shared_validate MAP_SYNC anon", mmap(NULL, pg, PROT_READ, MAP_SHARED_VALIDATE | MAP_ANONYMOUS | MAP_SYNC, -1, 0));
 	mres("private unknown flag ignored", mmap(P(44), pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | 0x200000, -1, 0));
 	mres("anon fd ignored", mmap(P(46), pg, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, 12345, 0));
@@ -539,13 +568,15 @@ static void test_mmap(void)
 	mres("file half page offset", mmap(NULL, pg, PROT_READ, MAP_PRIVATE, fd, pg / 2));
 	mres("file half page offset, fixed", mmap(P(56), pg, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, pg / 2));
 	mres("file bad fd", mmap(NULL, pg, PROT_READ, MAP_PRIVATE, 9999, 0));
-	mres("file private", mmap(P(60), 4 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0));
-	mres("file shared at offset", mmap(P(66), 2 * pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, pg));
+	char *fp = S(60, 0, 4);
+	mres("file private", mmap(fp, 4 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 0));
+	char *sh = S(66, 1, 1), *shro = S(72, 0, 2), *shpast = S(74, 10, 3);
+	mres("file shared at offset", mmap(sh, 2 * pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, pg));
 	mres("readonly fd private write", mmap(P(70), pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, ro, 0));
-	mres("readonly fd shared write", mmap(P(72), pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, ro, 0));
-	mres("readonly fd shared write, half page", mmap(P(72) + pg / 2, pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, ro, 0));
-	mres("readonly fd shared read", mmap(P(72), pg, PROT_READ, MAP_SHARED | MAP_FIXED, ro, 0));
-	mres("offset past EOF", mmap(P(74), pg, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 10 * pg));
+	mres("readonly fd shared write", mmap(shro, pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, ro, 0));
+	mres("readonly fd shared write, half page", mmap(shro + pg / 2, pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, ro, 0));
+	mres("readonly fd shared read", mmap(shro, pg, PROT_READ, MAP_SHARED | MAP_FIXED, ro, 0));
+	mres("offset past EOF", mmap(shpast, pg, PROT_READ, MAP_SHARED | MAP_FIXED, fd, 10 * pg));
 	int dfd = open(tmpdir, O_RDONLY | O_DIRECTORY);
 	mres("directory", mmap(NULL, pg, PROT_READ, MAP_PRIVATE, dfd, 0));
 	close(dfd);
@@ -553,28 +584,28 @@ static void test_mmap(void)
 	mres("write-only fd", mmap(NULL, pg, PROT_READ, MAP_SHARED, wo, 0));
 	close(wo);
 	dump("after file maps");
-	printf("  file private page 1 byte: %c\n", P(60)[pg]);
-	P(60)[pg] = 'X';
-	printf("  shared page 0 (file page 1) after private write: %c\n", P(66)[0]);
-	P(66)[pg + 5] = 'Y';
+	printf("  file private page 1 byte: %c\n", fp[pg]);
+	fp[pg] = 'X';
+	printf("  shared page 0 (file page 1) after private write: %c\n", sh[0]);
+	sh[pg + 5] = 'Y';
 	char c = 0;
 	pread(fd, &c, 1, 2 * pg + 5);
 	printf("  file byte after shared write: %c\n", c);
-	printf("  private sees shared write (untouched page): %c\n", P(60)[2 * pg + 5]);
-	printf("  tail of last file page is zero: %d\n", P(60)[3 * pg + 200] == 0);
+	printf("  private sees shared write (untouched page): %c\n", fp[2 * pg + 5]);
+	printf("  tail of last file page is zero: %d\n", fp[3 * pg + 200] == 0);
 	/* The last file page holds 100 bytes of the file; the read is 2048
 	 * bytes into it (half a page at P = 4 KiB). Not pg / 2: at a larger P
 	 * that byte lies in a 4 KiB page wholly past end of file, where the
 	 * 4 KiB kernel raises SIGBUS but a P-page kernel (and gemu) reads
 	 * zero. The model does not describe that part of a last page, so the
 	 * large-page run leaves it out and reads within the first 4 KiB. */
-	try_read("read past EOF in last page (private)", P(63) + 2048);
-	try_read("read offset past EOF", P(74));
+	try_read("read past EOF in last page (private)", fp + 3 * pg + 2048);
+	try_read("read offset past EOF", shpast);
 	try_read("read reservation", P(0));
 	try_read("read hole", P(30));
 	try_write("write read-only", P(16), 1);
 	try_write("write read-exec page", P(11), 1);
-	try_write("write readonly shared file", P(72), 1);
+	try_write("write readonly shared file", shro, 1);
 	try_read("read length and a half, second page", P(19) + pg / 2);
 	close(fd);
 	close(ro);
@@ -631,9 +662,10 @@ static void test_mprotect(void)
 	res("growsup and down", mprotect(P(10), pg, PROT_READ | PROT_GROWSDOWN | PROT_GROWSUP));
 
 	int ro = makefile(pg, O_RDONLY);
-	mmap(P(30), pg, PROT_READ, MAP_SHARED | MAP_FIXED, ro, 0);
-	res("shared readonly file to write", mprotect(P(30), pg, PROT_READ | PROT_WRITE));
-	res("shared readonly file to write, half page", mprotect(P(30) + pg / 2, pg, PROT_READ | PROT_WRITE));
+	char *sro = S(30, 0, 0);
+	mmap(sro, pg, PROT_READ, MAP_SHARED | MAP_FIXED, ro, 0);
+	res("shared readonly file to write", mprotect(sro, pg, PROT_READ | PROT_WRITE));
+	res("shared readonly file to write, half page", mprotect(sro + pg / 2, pg, PROT_READ | PROT_WRITE));
 	mmap(P(32), pg, PROT_READ, MAP_PRIVATE | MAP_FIXED, ro, 0);
 	res("private readonly file to write", mprotect(P(32), pg, PROT_READ | PROT_WRITE));
 	try_write("write private readonly-file page", P(32), 'z');
@@ -692,9 +724,9 @@ static void test_mremap(void)
 	mres("shrink across two mappings", mremap(P(70), 4 * pg, pg, 0));
 	dump("after shrink across");
 
-	char *s = mmap(P(80), 2 * pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	char *s = mmap(S(80, 0, 0), 2 * pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	s[0] = 'S';
-	char *d = mremap(s, 0, 2 * pg, MREMAP_MAYMOVE | MREMAP_FIXED, P(90));
+	char *d = mremap(s, 0, 2 * pg, MREMAP_MAYMOVE | MREMAP_FIXED, S(90, 0, 1));
 	mres("shared old len 0 duplicates", d);
 	if (d != MAP_FAILED) {
 		d[1] = 'T';
@@ -731,7 +763,7 @@ static void test_msync_madvise(void)
 	res("invalidate", msync(P(10), pg, MS_INVALIDATE));
 	res("reservation", msync(P(0), pg, MS_SYNC));
 	int fd = makefile(2 * pg, O_RDWR);
-	char *m = mmap(P(20), 2 * pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
+	char *m = mmap(S(20, 0, 0), 2 * pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fd, 0);
 	m[10] = 'Q';
 	m[pg + 10] = 'R';
 	res("file sync", msync(m, 2 * pg, MS_SYNC));
@@ -764,12 +796,12 @@ static void test_msync_madvise(void)
 	res("len reaching unmapped when rounded", madvise(P(13), pg + 1, MADV_NORMAL));
 	res("len 0", madvise(P(40), 0, MADV_NORMAL));
 	res("free anon", madvise(P(10), pg, MADV_FREE));
-	res("free shared file", madvise(P(20), pg, MADV_FREE));
+	res("free shared file", madvise(m, pg, MADV_FREE));
 	res("remove private", madvise(P(10), pg, MADV_REMOVE));
 	res("dontfork", madvise(P(10), pg, MADV_DONTFORK));
 	res("dofork", madvise(P(10), pg, MADV_DOFORK));
 	res("wipeonfork anon", madvise(P(10), pg, MADV_WIPEONFORK));
-	res("wipeonfork file", madvise(P(20), pg, MADV_WIPEONFORK));
+	res("wipeonfork file", madvise(m, pg, MADV_WIPEONFORK));
 	res("dontdump", madvise(P(10), pg, MADV_DONTDUMP));
 	res("populate_read none", madvise(P(0), pg, MADV_POPULATE_READ));
 	res("populate_write readonly", (mprotect(P(13), pg, PROT_READ), madvise(P(13), pg, MADV_POPULATE_WRITE)));
@@ -884,26 +916,50 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IONBF, 0);
 	hpg = sysconf(_SC_PAGESIZE);
 	pg = hpg;
-	if (argc > 1 && strncmp(argv[1], "model=", 6) == 0) {
-		long g = atol(argv[1] + 6);
-		if (g < (long)hpg || g > MAX_MODEL || (g & (g - 1))) {
-			fprintf(stderr, "memconf: model page size must be a power of two from %lu to %d\n", hpg, MAX_MODEL);
+	long hostpage = 0;
+	for (int i = 1; i < argc; i++) {
+		if (strncmp(argv[i], "model=", 6) == 0) {
+			long g = atol(argv[i] + 6);
+			if (g < (long)hpg || g > MAX_MODEL || (g & (g - 1))) {
+				fprintf(stderr, "memconf: model page size must be a power of two from %lu to %d\n", hpg, MAX_MODEL);
+				return 2;
+			}
+			pg = g;
+			if (g > (long)hpg)
+				G = g;
+		} else if (strncmp(argv[i], "hostpage=", 9) == 0) {
+			hostpage = atol(argv[i] + 9);
+		} else {
+			fprintf(stderr, "memconf: unknown argument %s\n", argv[i]);
 			return 2;
 		}
-		pg = g;
-		if (g > (long)hpg)
-			G = g;
 	}
 	if (pg > MAX_MODEL) {
 		fprintf(stderr, "memconf: page size %ld is too large\n", pg);
 		return 2;
 	}
+	if (hostpage) {
+		if (hostpage < pg || hostpage > MAX_MODEL || (hostpage & (hostpage - 1))) {
+			fprintf(stderr, "memconf: hostpage must be a power of two from the page size to %d\n", MAX_MODEL);
+			return 2;
+		}
+		hk = hostpage / pg;
+	}
 	printf("pagesize %ld\n", pg);
 	if (!mkdtemp(tmpdir))
 		fatal("mkdtemp");
-	arena = mmap(NULL, ARENA_PAGES * pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	arena = mmap(NULL, ARENA_PAGES * pg + (hk - 1) * pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (arena == MAP_FAILED)
 		fatal("arena");
+	if (hk > 1) {
+		/* H-aligned, for the slots of the shared mappings. */
+		char *r = arena, *end = arena + ARENA_PAGES * pg + (hk - 1) * pg;
+		arena = (char *)(((uintptr_t)r + hk * pg - 1) & ~(uintptr_t)(hk * pg - 1));
+		if (arena > r)
+			munmap(r, arena - r);
+		if (end > arena + ARENA_PAGES * pg)
+			munmap(arena + ARENA_PAGES * pg, end - (arena + ARENA_PAGES * pg));
+	}
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = on_fault;
