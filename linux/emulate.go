@@ -68,13 +68,11 @@ func (m slowMem) Fetch(a uint64, b []byte) (keep, ok bool) {
 	return ok && !mp.Shared, true
 }
 
-// codeWritten tells the CPUs that hold code copies that guest [a, a+n)
-// was written behind the host MMU.
+// codeWritten tells the CPUs that guest [a, a+n) was written behind the
+// host MMU: those holding copies of code there drop them.
 func (g *group) codeWritten(a, n uint64) {
 	for _, c := range *g.cpus.Load() {
-		if c.HasCodeCopies() {
-			c.Invalidate(a, a+n)
-		}
+		c.CodeWritten(a, a+n)
 	}
 }
 

@@ -13,11 +13,90 @@ import (
 
 func sysMmapImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 	fd := int(int32(a[4]))
-	if p.ownFDs[fd] && int(a[3])&guestmem.MapAnonymous == 0 {
+	flags := int(int32(a[3]))
+	if p.ownFDs[fd] && flags&guestmem.MapAnonymous == 0 {
 		return 0, unix.EBADF
 	}
-	addr, errno := p.space.Mmap(guestmem.Addr(a[0]), a[1], int(int32(a[2])), int(int32(a[3])), fd, int64(a[5]))
+	prot := int(int32(a[2]))
+	shared := flags&guestmem.MapTypeMask == guestmem.MapShared || flags&guestmem.MapTypeMask == guestmem.MapSharedValidate
+	// Private anonymous memory is placed in host pages of its own when it
+	// fills them (a thread stack beside another's guard page would make
+	// every access to the top of the stack a slow one).
+	wholeHostPages := flags&guestmem.MapAnonymous != 0 && a[1]%p.space.HostPageSize() == 0
+	placeable := p.smallPages() && (shared || flags&guestmem.MapAnonymous == 0 || wholeHostPages) &&
+		flags&(guestmem.MapFixed|guestmem.MapFixedNoReplace) == 0 && a[1] != 0 && a[5]%p.space.GuestPageSize() == 0
+	place := func() (guestmem.Addr, unix.Errno) {
+		off := a[5]
+		if flags&guestmem.MapAnonymous != 0 {
+			off = 0
+		}
+		return p.placeMapping(a[1], off, func(at guestmem.Addr) (guestmem.Addr, unix.Errno) {
+			return p.space.Mmap(at, a[1], prot, flags|guestmem.MapFixedNoReplace, fd, int64(a[5]))
+		})
+	}
+	if placeable && a[0] == 0 {
+		if addr, errno := place(); errno == 0 {
+			return uint64(addr), 0
+		}
+	}
+	addr, errno := p.space.Mmap(guestmem.Addr(a[0]), a[1], prot, flags, fd, int64(a[5]))
+	if placeable && a[0] != 0 && shared && errno == unix.EINVAL {
+		// A hint the address space could not hold the mapping at.
+		if addr, e := place(); e == 0 {
+			return uint64(addr), 0
+		}
+	}
 	return uint64(addr), errno
+}
+
+// smallPages reports whether guest pages are smaller than host pages.
+func (p *Process) smallPages() bool {
+	return p.space.GuestPageSize() < p.space.HostPageSize()
+}
+
+// placeMapping places a mapping of length bytes from offset off (an mmap
+// without MAP_FIXED, or a shmat without an address) when guest pages are
+// smaller than host pages, in host pages that hold no other mapping. The
+// address space maps a file directly (a shared mapping must be, for its
+// stores to reach the file; a private one then sees later writes to the
+// file, as on Linux) only at an address congruent to its offset modulo the
+// host page size, in host pages that hold no other mapping; elsewhere it
+// refuses a shared mapping (EINVAL) and copies a private one. And a host
+// page shared with another mapping takes the most restrictive protection
+// of the two, making accesses that the other's protection forbids slow
+// ones. Its own choice of an address does not look for such a place yet;
+// until it does, gemu makes room: it reserves address space, frees the
+// host pages the mapping needs at the right congruence, maps there with
+// mapAt (which must not replace anything), and gives the rest of the
+// reservation back. The caller falls back on the address space's own
+// choice if this fails.
+func (p *Process) placeMapping(length, off uint64, mapAt func(guestmem.Addr) (guestmem.Addr, unix.Errno)) (guestmem.Addr, unix.Errno) {
+	h := p.space.HostPageSize()
+	lead := off % h
+	span := alignUp(lead+length, h)
+	if span < length || span > p.space.Size() {
+		return 0, unix.ENOMEM
+	}
+	size := span + h
+	r, errno := p.space.Mmap(0, size, guestmem.ProtNone, guestmem.MapPrivate|guestmem.MapAnonymous|guestmem.MapNoReserve, -1, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	base := guestmem.Addr(alignUp(uint64(r), h))
+	var a guestmem.Addr
+	errno = p.space.Munmap(base, span)
+	if errno == 0 {
+		a, errno = mapAt(base + guestmem.Addr(lead))
+	}
+	// The reservation's remnants on both sides go; on failure the hole
+	// stays a hole (another thread may have mapped there meanwhile).
+	if base > r {
+		p.space.Munmap(r, uint64(base-r))
+	}
+	if end := base + guestmem.Addr(span); end < r+guestmem.Addr(size) {
+		p.space.Munmap(end, uint64(r+guestmem.Addr(size)-end))
+	}
+	return a, errno
 }
 
 func sysMunmapImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
@@ -138,7 +217,20 @@ func sysShmctlImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 }
 
 func sysShmatImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
-	addr, errno := p.space.Shmat(int(int32(a[0])), guestmem.Addr(a[1]), int(int32(a[2])))
+	id, flags := int(int32(a[0])), int(int32(a[2]))
+	addr, errno := p.space.Shmat(id, guestmem.Addr(a[1]), flags)
+	if errno == unix.EINVAL && p.smallPages() && a[1] == 0 && flags&guestmem.ShmRemap == 0 {
+		// See placeMapping; a segment starts at offset 0.
+		var ds unix.SysvShmDesc
+		if _, err := unix.SysvShmCtl(id, unix.IPC_STAT, &ds); err != nil {
+			return 0, errno
+		}
+		if a, e := p.placeMapping(uint64(ds.Segsz), 0, func(at guestmem.Addr) (guestmem.Addr, unix.Errno) {
+			return p.space.Shmat(id, at, flags)
+		}); e == 0 {
+			return uint64(a), 0
+		}
+	}
 	return uint64(addr), errno
 }
 

@@ -172,7 +172,7 @@ func (p *Process) setup() error {
 // memory is the riscv.Memory of a thread of the process.
 func (p *Process) memory() riscv.Memory {
 	return riscv.Memory{Base: p.space.Base(), Size: p.space.Size(), CanExec: p.canExec,
-		Slow: slowMem{space: p.space, g: p.g}}
+		Slow: slowMem{space: p.space, g: p.g}, SlowBlock: p.space.HostPageSize()}
 }
 
 // mapSigtramp maps one read-execute page holding "li a7, 139; ecall", the

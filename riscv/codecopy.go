@@ -36,20 +36,21 @@ type codeChunk struct {
 }
 
 // codeCopies is a CPU's set of code copies. chunks, last and next belong
-// to the CPU's goroutine; held, inv and invAll are shared with the
-// goroutines that call Invalidate.
+// to the CPU's goroutine; spans, inv and invAll are shared with the
+// goroutines that call Invalidate and CodeWritten.
 type codeCopies struct {
-	// held is set while chunks may be non-empty: it is set before a
-	// chunk is read, so an Invalidate that sees it clear happened before
-	// the read and needs no note.
-	held atomic.Bool
+	// spans publishes the ranges of chunks (nil when there are none),
+	// so that other goroutines note only the changes that concern a
+	// chunk. It is updated before a chunk is read: a change that does
+	// not see it happened before the read.
+	spans atomic.Pointer[[]span]
 
 	chunks []*codeChunk
 	last   *codeChunk // the chunk of the last fetch from a copy
 	next   int        // the chunk to replace when chunks is full
 
-	// mu guards inv and invAll: the ranges Invalidate reported since the
-	// CPU last looked (invAll once there are too many to keep).
+	// mu guards inv and invAll: the ranges reported since the CPU last
+	// looked that overlap a chunk (invAll once there are too many).
 	mu     sync.Mutex
 	inv    []span
 	invAll bool
@@ -110,7 +111,6 @@ func (cc *codeCopies) around(a, lo, hi uint64) (uint64, uint64) {
 // add makes room for a chunk over [lo, hi) (replacing one that overlaps
 // it, or the oldest if the set is full) and returns it, empty.
 func (cc *codeCopies) add(lo, hi uint64) *codeChunk {
-	cc.held.Store(true)
 	for i, ch := range cc.chunks {
 		if ch.lo < hi && lo < ch.hi {
 			cc.removeAt(i)
@@ -126,7 +126,21 @@ func (cc *codeCopies) add(lo, hi uint64) *codeChunk {
 		cc.next++
 	}
 	cc.last = nil
+	cc.publish()
 	return ch
+}
+
+// publish updates spans from chunks.
+func (cc *codeCopies) publish() {
+	if len(cc.chunks) == 0 {
+		cc.spans.Store(nil)
+		return
+	}
+	s := make([]span, len(cc.chunks))
+	for i, ch := range cc.chunks {
+		s[i] = span{ch.lo, ch.hi}
+	}
+	cc.spans.Store(&s)
 }
 
 // remove drops chunk ch.
@@ -145,9 +159,7 @@ func (cc *codeCopies) removeAt(i int) {
 	cc.chunks[n] = nil
 	cc.chunks = cc.chunks[:n]
 	cc.last = nil
-	if len(cc.chunks) == 0 {
-		cc.held.Store(false)
-	}
+	cc.publish()
 }
 
 // dropAll drops every chunk.
@@ -160,8 +172,23 @@ func (cc *codeCopies) dropAll() {
 	cc.mu.Unlock()
 }
 
-// noteInvalid records that [lo, hi) changed. Any goroutine.
-func (cc *codeCopies) noteInvalid(lo, hi uint64) {
+// noteInvalid records that [lo, hi) changed, if a chunk lies there, and
+// reports whether it did. Any goroutine.
+func (cc *codeCopies) noteInvalid(lo, hi uint64) bool {
+	s := cc.spans.Load()
+	if s == nil {
+		return false
+	}
+	hit := false
+	for _, x := range *s {
+		if x.lo < hi && lo < x.hi {
+			hit = true
+			break
+		}
+	}
+	if !hit {
+		return false
+	}
 	cc.mu.Lock()
 	if len(cc.inv) < 32 {
 		cc.inv = append(cc.inv, span{lo, hi})
@@ -169,6 +196,7 @@ func (cc *codeCopies) noteInvalid(lo, hi uint64) {
 		cc.invAll = true
 	}
 	cc.mu.Unlock()
+	return true
 }
 
 // applyInvalid drops the chunks that the recorded ranges overlap.

@@ -26,6 +26,12 @@ type Memory struct {
 	// Slow makes the accesses that the guest may make but the host MMU
 	// refuses (see CPU.Emulate). Nil: every host fault is a guest fault.
 	Slow SlowMemory
+	// SlowBlock is the size (a power of two) of the aligned blocks the
+	// host protects as one, its page size. Once an access of a kind
+	// (load or store) had to be emulated in a block, the CPU makes that
+	// kind's further accesses there in software at once, without a host
+	// fault, until Invalidate. Zero means 4096.
+	SlowBlock uint64
 }
 
 // SlowMemory makes guest memory accesses in software, for the pages where
@@ -175,9 +181,14 @@ type CPU struct {
 	// copies holds the code the host cannot read (codecopy.go).
 	copies codeCopies
 
-	// emu is set while Emulate completes an instruction: at then hands
-	// exec a buffer instead of the window (emulate.go).
-	emu *emulation
+	// slow[acc] are the slow blocks for accesses of kind acc
+	// (AccessRead, AccessWrite): the last two blocks where such an access
+	// was emulated, where it is made in software at once rather than
+	// after a host fault (emulate.go). Dropped on Invalidate.
+	slow [2]slowBlocks
+	// emuWord is set while Emulate executes an instruction: at hands it
+	// out instead of the window (every access is then "slow").
+	emuWord unsafe.Pointer
 
 	// attention is set by other goroutines: attnInvalidate by
 	// Invalidate, attnInterrupt by Interrupt.
@@ -193,9 +204,11 @@ type CPU struct {
 	// is used only if its instruction word equals the one fetched.
 	icache *[icacheSize]icacheEntry
 
-	// exitAddr and exitAccess detail a fault or misaligned exit.
+	// exitAddr and exitAccess detail a fault or misaligned exit;
+	// exitSize is the size of a data access that at did not make.
 	exitAddr   uint64
 	exitAccess Access
+	exitSize   uint64
 
 	start time.Time
 }
@@ -203,6 +216,7 @@ type CPU struct {
 const (
 	attnInvalidate = 1 << 0
 	attnInterrupt  = 1 << 1
+	attnCopies     = 1 << 2 // only code copies are to be dropped
 )
 
 const icacheSize = 1 << 12
@@ -230,18 +244,20 @@ func NewCPU() *CPU {
 // decoded instructions need no invalidation, as each is checked against
 // the word fetched. Code copies are dropped where they overlap [lo,hi).)
 func (c *CPU) Invalidate(lo, hi uint64) {
-	if c.copies.held.Load() {
-		c.copies.noteInvalid(lo, hi)
-	}
+	c.copies.noteInvalid(lo, hi)
 	c.attention.Or(attnInvalidate)
 }
 
-// HasCodeCopies reports whether the CPU holds copies of guest code that the
-// host cannot read (made by Emulate for a fetch). A memory manager that
-// writes guest memory behind the host MMU's back (slow stores) calls
-// Invalidate for the range written when this is true. Safe from any
-// goroutine.
-func (c *CPU) HasCodeCopies() bool { return c.copies.held.Load() }
+// CodeWritten tells the CPU that guest memory [lo,hi) was written where the
+// host MMU does not see it (a slow store, or a copy into a page the host may
+// not write): copies of code it holds there (made by Emulate for a fetch)
+// are dropped before its next instruction fetch. It costs an atomic load
+// when the CPU holds no copy there. Safe from any goroutine.
+func (c *CPU) CodeWritten(lo, hi uint64) {
+	if c.copies.noteInvalid(lo, hi) {
+		c.attention.Or(attnCopies)
+	}
+}
 
 // Interrupt makes Run return ExitInterrupted at the next instruction
 // boundary (for signal delivery or thread exit). Safe from any goroutine.
@@ -285,17 +301,19 @@ func (c *CPU) bind(mem *Memory) {
 	}
 }
 
-// dropExecCache forgets the cached executable and direct-fetch ranges.
+// dropExecCache forgets the cached executable and direct-fetch ranges,
+// and the slow blocks.
 func (c *CPU) dropExecCache() {
 	c.execLo, c.execHi = 0, 0
 	c.fastLo, c.fastHi = 0, 0
+	c.slow = [2]slowBlocks{}
 }
 
 // takeInvalidations acts on Invalidate calls made since the last time:
 // the executable range is looked up again and the code copies overlapping
 // the ranges are dropped.
 func (c *CPU) takeInvalidations() {
-	c.attention.And(^uint32(attnInvalidate))
+	c.attention.And(^uint32(attnInvalidate | attnCopies))
 	c.dropExecCache()
 	c.copies.applyInvalid()
 }
@@ -333,7 +351,7 @@ func isStoreOp(op Op) bool {
 // fetchSlow checks that [pc, pc+n) is executable, refreshing the cached
 // range, and reports the first guest address that is not.
 func (c *CPU) fetchSlow(pc uint64, n uint64) (ok bool, bad uint64) {
-	if c.attention.Load()&attnInvalidate != 0 {
+	if c.attention.Load()&(attnInvalidate|attnCopies) != 0 {
 		c.takeInvalidations()
 	}
 	for a := pc; a < pc+n; {

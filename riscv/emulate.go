@@ -11,8 +11,8 @@ import "unsafe"
 // Emulate runs the faulting instruction through exec itself, so the
 // semantics (sign extension, NaN-boxing, LR/SC, AMO arithmetic) are those
 // of the fast path by construction. The one difference is where memory is:
-// while c.emu is set, at hands exec a buffer instead of the window. The
-// memory access is made around exec, as the instruction's class says:
+// while c.emuWord is set, at hands exec that buffer instead of the window.
+// The memory access is made around exec, as the instruction's class says:
 //
 //	class    instructions             slow access
 //	load     loads, FP loads, LR      Load into the buffer, then exec
@@ -23,6 +23,33 @@ import "unsafe"
 // nothing). If the slow access fails, the architectural state is restored
 // and Emulate reports a fault at the first inaccessible byte, as the host
 // MMU would have.
+//
+// Slow blocks. Once an access of one kind (load, or store and AMO) had to
+// be emulated, the accesses of that kind to the same host page
+// (Memory.SlowBlock) will fault too, at the cost of a host fault (some
+// 4 µs) each. The CPU remembers the last two such blocks of each kind (a
+// thread's stack top beside another's guard page, and a lock in a data
+// page beside read-only data, say), and at sends the accesses there to
+// the run loop, which emulates them at once. The check is two more
+// comparisons in at; Invalidate drops the blocks, since the
+// host protection there may have changed. A slow access is correct even
+// where the host would now allow a direct one: it checks the guest's
+// protection itself.
+
+// slowBlocks are the two slow blocks of one access kind, the most recent
+// first: [lo0, lo0+len0) and [lo1, lo1+len1) (an empty one has length 0).
+type slowBlocks struct {
+	lo0, len0, lo1, len1 uint64
+}
+
+// note makes [lo, lo+n) the most recent slow block.
+func (s *slowBlocks) note(lo, n uint64) {
+	if s.lo0 == lo && s.len0 == n {
+		return
+	}
+	s.lo1, s.len1 = s.lo0, s.len0
+	s.lo0, s.len0 = lo, n
+}
 
 // emuClass is how Emulate makes an instruction's memory access.
 type emuClass uint8
@@ -70,20 +97,6 @@ type emulation struct {
 	addr, size uint64
 	acc        Access
 	word       uint64 // 8-aligned for the host atomics exec uses
-	used       bool
-}
-
-// at is CPU.at during Emulate: the access must be the one Emulate
-// prepared.
-func (m *emulation) at(c *CPU, a, n uint64, acc Access) (unsafe.Pointer, bool) {
-	if a != m.addr || n != m.size || acc != m.acc {
-		// Not the access Emulate computed: a bug, reported as a
-		// fault rather than made on the wrong memory.
-		c.exitAddr, c.exitAccess = a, acc
-		return nil, false
-	}
-	m.used = true
-	return unsafe.Pointer(&m.word), true
 }
 
 func (m *emulation) bytes() []byte {
@@ -97,7 +110,9 @@ func (m *emulation) bytes() []byte {
 //   - ExitLoadFault, ExitStoreFault: the load, store, FP load or store,
 //     LR, SC or AMO at e.PC is executed with its memory access made
 //     through mem.Slow; on success the registers, PC and Instret are
-//     updated as Run would have.
+//     updated as Run would have. The CPU then makes the same kind of
+//     access (load or store) in the same block (Memory.SlowBlock) in
+//     software at once, without a host fault, until Invalidate.
 //   - ExitFetchFault: the code around e.Addr is read through mem.Slow and
 //     kept (see codecopy.go); PC is unchanged and the next Run executes
 //     from the copy.
@@ -106,7 +121,8 @@ func (m *emulation) bytes() []byte {
 // next is the exit to act on instead: a fault at the first address the
 // slow access could not reach (Host set: the memory manager classifies
 // it, and may grow a stack there), or e itself if the instruction cannot
-// be emulated (no mem.Slow, not a memory access).
+// be emulated (no mem.Slow, not a memory access). Run returns such
+// faults too for the accesses it makes in software.
 func (c *CPU) Emulate(mem *Memory, e Exit) (next Exit, done bool) {
 	if mem.Slow == nil || !e.Host {
 		return e, false
@@ -119,9 +135,21 @@ func (c *CPU) Emulate(mem *Memory, e Exit) (next Exit, done bool) {
 	default:
 		return e, false
 	}
+	if e.PC != c.PC {
+		return e, false
+	}
 	in := Decode(e.Inst)
+	if in.Len != e.Len {
+		return e, false
+	}
+	return c.emulate(&in, e)
+}
+
+// emulate executes in, at c.PC, with its memory access made through
+// c.mem.Slow; e is the exit to return if that is not possible.
+func (c *CPU) emulate(in *Inst, e Exit) (Exit, bool) {
 	class, size := memAccess(in.Op)
-	if class == emuNone || in.Len != e.Len || e.PC != c.PC {
+	if class == emuNone || c.mem.Slow == nil {
 		return e, false
 	}
 	addr := c.X[in.Rs1] + uint64(in.Imm)
@@ -133,16 +161,16 @@ func (c *CPU) Emulate(mem *Memory, e Exit) (next Exit, done bool) {
 		m.acc = AccessWrite
 	}
 	saved := c.State
-	slow := mem.Slow
+	slow := c.mem.Slow
 	k := uint8(stopNone)
 	ok := true
 	switch class {
 	case emuLoad:
 		if ok = slow.Load(addr, m.bytes()); ok {
-			k = c.execEmulated(&in, m)
+			k = c.execEmulated(in, m)
 		}
 	case emuStore:
-		if k = c.execEmulated(&in, m); k == stopNone && m.used {
+		if k = c.execEmulated(in, m); k == stopNone {
 			ok = slow.Store(addr, m.bytes())
 		}
 	case emuUpdate:
@@ -151,7 +179,7 @@ func (c *CPU) Emulate(mem *Memory, e Exit) (next Exit, done bool) {
 			m.word = 0
 			copy(m.bytes(), b)
 			before := m.word
-			if k = c.execEmulated(&in, m); k != stopNone || m.word == before {
+			if k = c.execEmulated(in, m); k != stopNone || m.word == before {
 				return false
 			}
 			copy(b, m.bytes())
@@ -169,15 +197,36 @@ func (c *CPU) Emulate(mem *Memory, e Exit) (next Exit, done bool) {
 		return Exit{Kind: ExitKind(k), PC: e.PC, Addr: c.exitAddr, Access: c.exitAccess,
 			Inst: e.Inst, Len: e.Len}, false
 	}
+	// Further accesses of this kind in the block go to the slow path
+	// at once.
+	block := c.mem.SlowBlock
+	if block == 0 || block&(block-1) != 0 {
+		block = copyChunk
+	}
+	c.slow[m.acc].note(addr&^(block-1), block)
 	c.Instret++
 	return Exit{}, true
 }
 
-// execEmulated runs exec on in with memory redirected to m.
+// execEmulated runs exec on in with memory redirected to m: every access
+// is "slow" (at sees the whole window as a slow block) and at hands out
+// m.word. An access other than the one prepared (a bug) is reported as a
+// fault, its effect undone by the caller.
 func (c *CPU) execEmulated(in *Inst, m *emulation) uint8 {
-	c.emu = m
-	defer func() { c.emu = nil }()
-	return c.exec(in, c.PC)
+	saved := c.slow
+	c.emuWord = unsafe.Pointer(&m.word)
+	all := slowBlocks{len0: ^uint64(0)}
+	c.slow = [2]slowBlocks{all, all}
+	c.exitSize = 0
+	defer func() {
+		c.emuWord = nil
+		c.slow = saved
+	}()
+	k := c.exec(in, c.PC)
+	if c.exitSize != 0 && (c.exitAddr != m.addr || c.exitSize != m.size || c.exitAccess != m.acc) {
+		return faultKind(c.exitAccess)
+	}
+	return k
 }
 
 // slowFault builds the exit for a slow access to [a, a+n) that failed:

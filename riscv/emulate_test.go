@@ -604,3 +604,72 @@ func TestEmulateConcurrentAtomics(t *testing.T) {
 		t.Errorf("lock-protected counter %d, want %d", got, want)
 	}
 }
+
+// TestEmulateSlowBlocks checks the slow blocks: after one emulated store
+// (and one load) in a block, the others there are made in software without
+// a host fault, loads in a block where only stores were slow stay direct,
+// a guest-forbidden page in the block still faults, and Invalidate drops
+// the blocks.
+func TestEmulateSlowBlocks(t *testing.T) {
+	w := newSlowWindow(t)
+	w.m.SlowBlock = 0x4000
+	const (
+		block = 0x20000 // [0x20000, 0x24000): host read-only
+		other = 0x30000 // [0x30000, 0x34000): host inaccessible
+	)
+	for p := uint64(block); p < block+0x4000; p += 4096 {
+		w.hostProtect(t, p, syscall.PROT_READ)
+	}
+	for p := uint64(other); p < other+0x4000; p += 4096 {
+		w.hostProtect(t, p, syscall.PROT_NONE)
+	}
+	// x10 counts down; each round stores x10 at block+0x100 and at
+	// block+0x2100 (another page of the block), loads both back into
+	// x12/x13, and adds a load from the other block.
+	prog := []uint32{
+		encS(0x100, 10, 5, 3, 0x23), // sd x10, 0x100(x5)
+		encS(0x100, 10, 6, 3, 0x23), // sd x10, 0x100(x6)
+		encI(0x100, 5, 3, 12, 0x03), // ld x12, 0x100(x5)
+		encI(0x100, 6, 3, 13, 0x03), // ld x13, 0x100(x6)
+		encI(0x80, 7, 3, 14, 0x03),  // ld x14, 0x80(x7)
+		opR(0, 0)(15, 15, 14),       // add x15, x15, x14
+		opR(0, 0)(15, 15, 12),       // add x15, x15, x12
+		addi(10, 10, -1),            // addi x10, x10, -1
+		encB(-32, 0, 10, 1),         // bnez x10, start
+	}
+	w.put64(other+0x80, 1000)
+	c := w.load(prog...)
+	c.X[5], c.X[6], c.X[7], c.X[10] = block, block+0x2000, other, 100
+	n, e := runEmulating(t, c, w)
+	if e.Kind != ExitEbreak {
+		t.Fatalf("exit %v", e)
+	}
+	if want := uint64(100*1000 + 100*101/2); c.X[15] != want || w.get64(block+0x2100) != 1 {
+		t.Fatalf("x15 = %d (want %d), memory %d", c.X[15], want, w.get64(block+0x2100))
+	}
+	// One host fault for the stores and one for the loads of the other
+	// block; the loads of the read-only block are direct.
+	if n != 2 || w.calls["store"] != 200 || w.calls["load"] != 100 {
+		t.Errorf("%d emulations after a host fault, %d slow stores, %d slow loads; want 2, 200, 100", n, w.calls["store"], w.calls["load"])
+	}
+
+	// A page of the block the guest may not write: the slow store fails
+	// and the fault is reported there.
+	w.deny[block+0x3000] = true
+	c2 := w.load(encS(0, 10, 5, 3, 0x23)) // sd x10, 0(x5)
+	c2.slow = c.slow
+	c2.bind(&w.m)
+	c2.X[5], c2.X[10] = block+0x3008, 7
+	if _, e := runEmulating(t, c2, w); e.Kind != ExitStoreFault || e.Addr != block+0x3008 || !e.Host {
+		t.Errorf("store to a forbidden page of the block: %v (host %v)", e, e.Host)
+	}
+
+	// Invalidate drops the blocks: the next store faults on the host.
+	w.load(prog...)
+	c.Invalidate(0, 1)
+	c.PC, c.X[10] = w.code, 1
+	n, e = runEmulating(t, c, w)
+	if e.Kind != ExitEbreak || n != 2 {
+		t.Errorf("after Invalidate: exit %v, %d emulations after a host fault; want ebreak and 2", e, n)
+	}
+}

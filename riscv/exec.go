@@ -21,6 +21,9 @@ func (c *CPU) run(maxSteps uint64) Exit {
 		if c.attention.Load() != 0 {
 			if a := c.attention.Load(); a&attnInvalidate != 0 {
 				c.takeInvalidations()
+			} else if a&attnCopies != 0 {
+				c.attention.And(^uint32(attnCopies))
+				c.copies.applyInvalid()
 			}
 			if c.attention.Load()&attnInterrupt != 0 {
 				c.attention.And(^uint32(attnInterrupt))
@@ -58,6 +61,16 @@ func (c *CPU) run(maxSteps uint64) Exit {
 		}
 		c.cur = uint32(idx)
 		if k := c.exec(&e.in, pc); k != stopNone {
+			if (k == uint8(ExitLoadFault) || k == uint8(ExitStoreFault)) && c.exitAddr <= c.size-c.exitSize {
+				// Inside the window: an access in a slow block, made
+				// in software.
+				in := e.in
+				if fe, done := c.emulate(&in, Exit{Kind: ExitKind(k), PC: pc, Addr: c.exitAddr,
+					Access: c.exitAccess, Host: true, Inst: in.Raw, Len: in.Len}); !done {
+					return fe
+				}
+				continue
+			}
 			return Exit{Kind: ExitKind(k), PC: pc, Addr: c.exitAddr, Access: c.exitAccess,
 				Inst: e.in.Raw, Len: e.in.Len}
 		}
@@ -75,13 +88,11 @@ func (c *CPU) Step(mem *Memory) Exit {
 // by Run.
 
 func (c *CPU) at(a, n uint64, acc Access) (unsafe.Pointer, bool) {
-	if a > c.size-n {
-		c.exitAddr, c.exitAccess = a, acc
-		return nil, false
-	}
-	if c.emu != nil {
-		// Emulate: the access was made (or will be) in software.
-		return c.emu.at(c, a, n, acc)
+	if s := &c.slow[acc&1]; a > c.size-n || a-s.lo0 < s.len0 || a-s.lo1 < s.len1 {
+		// Outside the window, or in a slow block (emulate.go): no
+		// access to the window. During Emulate, emuWord receives it.
+		c.exitAddr, c.exitAccess, c.exitSize = a, acc, n
+		return c.emuWord, c.emuWord != nil
 	}
 	return unsafe.Add(c.base, a), true
 }

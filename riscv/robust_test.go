@@ -2,6 +2,7 @@ package riscv
 
 import (
 	"math/rand/v2"
+	"syscall"
 	"testing"
 )
 
@@ -44,6 +45,57 @@ func TestRandomWordsNeverPanic(t *testing.T) {
 				t.Fatalf("%#x: fault inside the window without a host fault: %+v", word, e)
 			}
 		}
+	}
+	t.Logf("exits: %v", kinds)
+}
+
+// TestRandomWordsEmulatedNeverPanic is TestRandomWordsNeverPanic on a
+// window whose pages the host protects more strictly than the guest:
+// host faults are emulated (as a memory manager would ask), with some
+// pages forbidden to the guest too. Every outcome must be an Exit.
+func TestRandomWordsEmulatedNeverPanic(t *testing.T) {
+	w := newSlowWindow(t)
+	w.m.SlowBlock = 0x4000
+	r := rand.New(rand.NewPCG(5, 3))
+	for p := uint64(0x10000); p < testWindowSize; p += 0x10000 {
+		w.hostProtect(t, p, syscall.PROT_NONE)
+		w.hostProtect(t, p+0x4000, syscall.PROT_READ)
+		w.deny[p+0x8000] = true
+		w.hostProtect(t, p+0x8000, syscall.PROT_NONE)
+	}
+	c := NewCPU()
+	n := 50000
+	if testing.Short() {
+		n = 5000
+	}
+	kinds := map[ExitKind]int{}
+	for i := range n {
+		word := r.Uint32()
+		if i%2 == 0 {
+			word |= 3
+		}
+		w.put32(w.code, word)
+		w.put32(w.code+4, ebreak())
+		for j := range c.X {
+			switch r.IntN(3) {
+			case 0:
+				c.X[j] = uint64(r.IntN(testWindowSize))
+			case 1:
+				c.X[j] = r.Uint64()
+			default:
+				c.X[j] = uint64(r.IntN(64))
+			}
+			c.F[j] = r.Uint64()
+		}
+		c.FCSR = uint32(r.IntN(256))
+		c.PC = w.code
+		e := c.Run(&w.m, 2)
+		if e.Host {
+			if next, done := c.Emulate(&w.m, e); !done {
+				e = next
+			}
+		}
+		kinds[e.Kind]++
 	}
 	t.Logf("exits: %v", kinds)
 }
