@@ -32,6 +32,7 @@ $CC -O2 -o "$work/membench.native" "$here/membench.c"
 $RISCV_CC -O2 -static -o "$work/membench.rv" "$here/membench.c"
 $CC -O2 -o "$work/cpu.native" "$here/cpu.c"
 $RISCV_CC -O2 -static -o "$work/cpu.rv" "$here/cpu.c"
+$RISCV_CC -O2 -static -o "$work/emuaccess.rv" "$here/emuaccess.c"
 set +e
 
 # run NAME CMD...: runs CMD with its stdout in $work/NAME.out, its peak RSS
@@ -99,3 +100,21 @@ qw=$(cat "$work/cpu.qemu.wall")
 gw=$(cat "$work/cpu.gemu.wall")
 echo "BENCH cpu native_s=$nw qemu_s=$qw gemu_s=$gw gemu_vs_native=$(ratio "$gw" "$nw") gemu_vs_qemu=$(ratio "$gw" "$qw") same_output=$same"
 echo "RSS cpu native_kb=$(cat "$work/cpu.native.rss") qemu_kb=$(cat "$work/cpu.qemu.rss") gemu_kb=$(cat "$work/cpu.gemu.rss")"
+
+# Emulated accesses: 4 KiB guest pages on 16 and 64 KiB host pages (-p),
+# a load or store to a page whose host page a read-only or inaccessible
+# guest page makes stricter, next to a direct one. "fault" takes the whole
+# path from a host fault each time; "mixed" is the steady state, where the
+# CPU goes to its slow path at once.
+if [ -n "$GEMU" ]; then
+	for h in 16384 65536; do
+		line="BENCH emuaccess -p $h"
+		for m in store-direct load-direct store-mixed load-mixed store-fault load-fault; do
+			n=2000000
+			case $m in *-direct) n=20000000 ;; esac
+			v=$("$GEMU" -p $h "$work/emuaccess.rv" $((n * SCALE / 10)) $m 2>/dev/null | awk '$1 == "ns_per_access" { print $2 }')
+			line="$line ${m}_ns=${v:-NA}"
+		done
+		echo "$line"
+	done
+fi

@@ -23,7 +23,15 @@
 //     descriptors are the host's own: a guest fd is a host fd, and guest
 //     buffers are passed to the host through the address space window.
 //   - guestio.go: guest strings, buffers and iovecs (a buffer is cut at the
-//     first page the host may not touch, as Linux's copies stop there).
+//     first page the host may not touch, as Linux's copies stop there), and
+//     the bounce buffers that stand in for guest memory a host call may not
+//     use directly.
+//   - emulate.go: the accesses the host MMU refuses but the guest may make
+//     (execute-only pages; guest pages smaller than host pages): the
+//     address space classifies the fault, the CPU completes the access
+//     through the address space's slow accessors.
+//   - futex.go: futexes, on the host, or in gemu's own queue for a word the
+//     host cannot read.
 //   - socket.go: host sockets; only msghdr's inner pointers need
 //     translating.
 //   - extra.go: epoll (struct epoll_event converted: x86_64 packs it),
@@ -48,7 +56,19 @@
 // and clone(CLONE_VM|CLONE_VFORK) followed by execve (spawn.go: how
 // system, popen and posix_spawn make processes); fork (a copy of the
 // address space) answers ENOSYS. Futexes are host futexes on the shared
-// window.
+// window (futex.go).
+//
+// # Guest pages smaller than host pages
+//
+// With G < H (a 4 KiB guest on a 16 or 64 KiB host, or -p), a host page
+// holds several guest pages and takes the most restrictive of their
+// protections (see guestmem). The CPU then meets host faults the guest is
+// allowed: emulate.go has them made in software. Host system calls get
+// bounce buffers where the host page forbids what the call does (guestio.go),
+// and a futex wait whose word the host cannot read waits in gemu's own
+// queue (futex.go). mem.go places file, shared and whole-host-page
+// anonymous mappings in host pages of their own, where the address space
+// maps them directly and nothing makes their accesses slow.
 //
 // Guest threads block SIGURG, the Go runtime's preemption signal, so that
 // their blocking system calls are not interrupted behind their back. Host

@@ -135,6 +135,7 @@ func runEmulating(t testing.TB, c *CPU, w *slowWindow) (int, Exit) {
 		switch e.Kind {
 		case ExitEbreak:
 			return emulated, e
+		case ExitStepLimit:
 		case ExitLoadFault, ExitStoreFault, ExitFetchFault:
 			if !e.Host || !w.allowed(e.Addr, 1) {
 				return emulated, e
