@@ -1,0 +1,181 @@
+package linux
+
+import (
+	"bytes"
+	"runtime"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"gemu.dev/gemu/guestmem"
+	"gemu.dev/gemu/riscv"
+)
+
+// smallProcess is testProcess with 4 KiB guest pages on 16 KiB host pages,
+// and the address of a 16 KiB host page whose first guest page is
+// read-write and whose second is prot2: the host page takes the stricter
+// protection.
+func smallProcess(t *testing.T, prot2 int) (*Process, uint64) {
+	t.Helper()
+	sp, err := guestmem.New(guestmem.Config{GuestPageSize: 4096, HostPageSize: 16384})
+	if err != nil {
+		t.Fatalf("guestmem.New: %v", err)
+	}
+	t.Cleanup(func() { sp.Close() })
+	p := &Process{
+		space: sp, cpu: riscv.NewCPU(), pid: unix.Getpid(), tid: unix.Getpid(),
+		ownFDs: map[int]bool{}, g: newGroup(),
+		stack: &Stack{Auxv: []uint64{atPagesz, 4096, atNull, 0}},
+	}
+	p.initSignals()
+	r, errno := sp.Mmap(0, 2*16384, guestmem.ProtRead|guestmem.ProtWrite, guestmem.MapPrivate|guestmem.MapAnonymous, -1, 0)
+	if errno != 0 {
+		t.Fatal(errno)
+	}
+	a := alignUp(uint64(r), 16384)
+	if errno := sp.Mprotect(guestmem.Addr(a+4096), 4096, prot2); errno != 0 {
+		t.Fatal(errno)
+	}
+	return p, a
+}
+
+// TestFutexUnreadableHostPage waits on a futex word whose host page the
+// host cannot read (beside an inaccessible guest page): the wait goes to
+// gemu's own queue, and wakes, timeouts and value checks behave as the
+// host's.
+func TestFutexUnreadableHostPage(t *testing.T) {
+	p, a := smallProcess(t, guestmem.ProtNone)
+	word := a + 64
+	if p.space.HostAllows(guestmem.Addr(word), 4, guestmem.AccessRead) {
+		t.Fatal("the host page is readable: the test needs one that is not")
+	}
+	put := func(v uint32) {
+		var b [4]byte
+		putU32(b[:], v)
+		if errno := p.copyOut(word, b[:]); errno != 0 {
+			t.Fatal(errno)
+		}
+	}
+	const wait, wake = futexWait | futexPrivateFlag, futexWake | futexPrivateFlag
+	put(1)
+	if r := call(p, sysFutex, word, wait, 2, 0); r != -int64(unix.EAGAIN) {
+		t.Errorf("wait for a value the word does not hold: %d, want EAGAIN", r)
+	}
+	tmo := a + 128
+	var ts [16]byte
+	put64(ts[8:], uint64(20*time.Millisecond))
+	p.copyOut(tmo, ts[:])
+	start := time.Now()
+	if r := call(p, sysFutex, word, wait, 1, tmo); r != -int64(unix.ETIMEDOUT) || time.Since(start) < 20*time.Millisecond {
+		t.Errorf("wait with a 20 ms timeout: %d after %v, want ETIMEDOUT after 20 ms", r, time.Since(start))
+	}
+	if n := p.g.futexes.n.Load(); n != 0 {
+		t.Errorf("%d waiters left in the queue", n)
+	}
+
+	// A second thread waits; this one stores and wakes it.
+	t2 := &Process{space: p.space, cpu: riscv.NewCPU(), pid: p.pid, ownFDs: p.ownFDs, g: p.g, stack: p.stack}
+	t2.initSignals()
+	done := make(chan int64)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		done <- call(t2, sysFutex, word, wait, 1, 0)
+	}()
+	for p.g.futexes.n.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(5 * time.Millisecond)
+	select {
+	case r := <-done:
+		t.Fatalf("the waiter returned %d before the wake", r)
+	default:
+	}
+	put(2)
+	if r := call(p, sysFutex, word, wake, 1); r != 1 {
+		t.Errorf("wake: %d, want 1", r)
+	}
+	select {
+	case r := <-done:
+		if r != 0 {
+			t.Errorf("the woken wait returned %d", r)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the waiter was not woken")
+	}
+}
+
+// TestBounceBuffers makes host calls on buffers in a page whose host page
+// the host may not write (beside a read-only guest page) or not even read
+// (beside an inaccessible one): they go through bounce buffers, and a
+// read copies back only the bytes read.
+func TestBounceBuffers(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		prot2 int
+	}{{"beside read-only", guestmem.ProtRead}, {"beside inaccessible", guestmem.ProtNone}} {
+		t.Run(tc.name, func(t *testing.T) {
+			p, a := smallProcess(t, tc.prot2)
+			if p.space.HostAllows(guestmem.Addr(a), 4096, guestmem.AccessWrite) {
+				t.Fatal("the host page is writable: the test needs one that is not")
+			}
+			fds := a + 16
+			if r := call(p, sysPipe2, fds, 0); r != 0 {
+				t.Fatalf("pipe2: %d", r)
+			}
+			var fb [8]byte
+			p.copyIn(fb[:], fds)
+			rfd, wfd := uint64(le32(fb[:])), uint64(le32(fb[4:]))
+			defer unix.Close(int(rfd))
+			defer unix.Close(int(wfd))
+
+			out, in := a+256, a+512
+			p.copyOut(out, []byte("hello, bounce"))
+			if r := call(p, sysWrite, wfd, out, 13); r != 13 {
+				t.Fatalf("write: %d", r)
+			}
+			pattern := bytes.Repeat([]byte{0xee}, 32)
+			p.copyOut(in, pattern)
+			if r := call(p, sysRead, rfd, in, 5); r != 5 {
+				t.Fatalf("read: %d", r)
+			}
+			got := make([]byte, 32)
+			p.copyIn(got, in)
+			if want := append([]byte("hello"), pattern[5:]...); !bytes.Equal(got, want) {
+				t.Errorf("after reading 5 bytes into a 32-byte pattern: %q", got)
+			}
+			// readv into two buffers, one on the page, one far from it.
+			far := guestAlloc(t, p, 4096, guestmem.ProtRead|guestmem.ProtWrite)
+			iov := a + 1024
+			var v [32]byte
+			put64(v[0:], in)
+			put64(v[8:], 3)
+			put64(v[16:], far)
+			put64(v[24:], 10)
+			p.copyOut(iov, v[:])
+			if r := call(p, sysReadv, rfd, iov, 2); r != 8 {
+				t.Fatalf("readv: %d", r)
+			}
+			p.copyIn(got[:3], in)
+			far8 := make([]byte, 6)
+			p.copyIn(far8, far)
+			if string(got[:3]) != ", b" || string(far8) != "ounce\x00" {
+				t.Errorf("readv: %q %q", got[:3], far8)
+			}
+			ts := a + 2048
+			if r := call(p, sysClockGettime, unix.CLOCK_MONOTONIC, ts); r != 0 {
+				t.Fatalf("clock_gettime: %d", r)
+			}
+			p.copyIn(fb[:], ts)
+			if le64(fb[:]) == 0 {
+				t.Errorf("clock_gettime wrote no seconds")
+			}
+			// The read-only page itself stays read-only for the host
+			// call: EFAULT.
+			if r := call(p, sysRead, rfd, a+4096, 4); tc.prot2 == guestmem.ProtRead && r != -int64(unix.EFAULT) {
+				t.Errorf("read into the read-only page: %d, want EFAULT", r)
+			}
+		})
+	}
+}
