@@ -18,9 +18,10 @@ import (
 // The CPU keeps copies of code it fetched that way. Every write that
 // reaches guest memory behind the host MMU's back (a slow store, a copy
 // through CopyOut to a page the host may not write) is reported to the
-// CPUs holding copies, so they drop the copies it overlaps; mprotect and
-// madvise report their ranges too (a page that becomes writable on the
-// host can then be written directly, and discarded pages change).
+// CPUs (riscv.CPU.CodeWritten), so they drop the copies it overlaps;
+// mprotect and madvise invalidate their host pages (a page that becomes
+// writable on the host can then be written directly, discarded pages
+// change, and the CPU's slow blocks there may be direct now).
 
 // slowMem is the riscv.SlowMemory of a process: the slow accessors of its
 // address space.
@@ -76,17 +77,19 @@ func (g *group) codeWritten(a, n uint64) {
 	}
 }
 
-// hostPagesChanged tells the CPUs that hold code copies that the host pages
-// around guest [a, a+n) may have changed protection or contents (mprotect,
-// madvise): a copy of code there may be stale, or no longer needed.
+// hostPagesChanged tells the CPUs that the host pages around guest
+// [a, a+n) may have changed protection or contents (mprotect, madvise;
+// the address space reports only the changes that matter with guest pages
+// as large as host pages): a copy of code there may be stale or no longer
+// needed, and accesses the CPU makes in software there may now be direct.
 func (p *Process) hostPagesChanged(a, n uint64) {
 	h := p.space.HostPageSize()
 	lo := alignDown(a, h)
 	hi := alignUp(a+n, h)
 	if hi < lo || a+n < a {
-		hi = p.space.Size()
+		hi = alignDown(p.space.Size(), h)
 	}
-	p.g.codeWritten(lo, hi-lo)
+	p.g.invalidate(guestmem.Range{Start: guestmem.Addr(lo), End: guestmem.Addr(hi)})
 }
 
 // memFault acts on a fetch, load or store fault: the address space

@@ -187,8 +187,10 @@ type CPU struct {
 	// after a host fault (emulate.go). Dropped on Invalidate.
 	slow [2]slowBlocks
 	// emuWord is set while Emulate executes an instruction: at hands it
-	// out instead of the window (every access is then "slow").
+	// out instead of the window (every access is then "slow"). It points
+	// into emuBuf, the emulated access.
 	emuWord unsafe.Pointer
+	emuBuf  emulation
 
 	// attention is set by other goroutines: attnInvalidate by
 	// Invalidate, attnInterrupt by Interrupt.

@@ -156,7 +156,8 @@ func (c *CPU) emulate(in *Inst, e Exit) (Exit, bool) {
 	if addr > c.size-size {
 		return e, false
 	}
-	m := &emulation{addr: addr, size: size, acc: AccessRead}
+	m := &c.emuBuf
+	*m = emulation{addr: addr, size: size, acc: AccessRead}
 	if class != emuLoad {
 		m.acc = AccessWrite
 	}
