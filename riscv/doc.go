@@ -15,6 +15,9 @@
 //   - fpu.go: IEEE 754 arithmetic with all five rounding modes and exact
 //     fflags, on raw bits (see the comment there for the method).
 //   - cpu.go: the State, the CPU, the Memory it runs on, Run and fetch.
+//   - emulate.go: Emulate, which completes in software an access the host
+//     MMU refused but the guest may make; codecopy.go: the copies of code
+//     the host cannot read.
 //   - hostatomic_amd64.s (and hostatomic_other.go elsewhere): the host
 //     atomic operations on guest memory.
 //
@@ -33,6 +36,23 @@
 // as host READ), so fetches also ask Memory.CanExec, caching the answer as
 // one executable range. The memory manager calls CPU.Invalidate when
 // mappings change; the cache is dropped before the next fetch.
+//
+// The host's protection may also be stricter than the guest's: an
+// execute-only guest page is PROT_NONE on the host, and a host page shared
+// by guest pages of different protections (guest pages smaller than host
+// pages) has the most restrictive of them. A host fault is then not always
+// a guest fault; the caller asks its memory manager, and if the guest may
+// make the access, CPU.Emulate completes the instruction through
+// Memory.Slow (loads, stores, FP loads and stores, LR, SC, AMOs;
+// misaligned accesses across two pages included) by running it through
+// the same executor with its memory access redirected (emulate.go). After
+// that the CPU sends the accesses of that kind to the same host page (the
+// last two such pages) straight to the slow path, without a host fault,
+// until Invalidate. Code the host cannot read is copied through
+// Memory.Slow a 4 KiB chunk at a time and fetched from the copy until
+// Invalidate reports a change there (codecopy.go); a memory manager that
+// writes guest memory behind the host MMU (slow stores) reports those
+// writes with CPU.CodeWritten.
 //
 // Every instruction fetch reads guest memory; decoded instructions are
 // cached by PC (CPU.icache) but an entry is used only if the word just
@@ -113,11 +133,16 @@
 //   - qemu_diff_test.go: random programs built with riscv64-linux-gnu-gcc
 //     and run under qemu-riscv64 and this CPU; register files, fcsr and
 //     memory must match (TestQemuBisect narrows down a difference).
-//   - bench_test.go: guest MIPS of integer, FP and FMA loops.
+//   - emulate_test.go: every load, store and atomic executed directly and
+//     emulated (misaligned across pages, either side emulated) must give
+//     the same state and memory; faults of the slow path, code copies,
+//     slow blocks, atomics from several CPUs on an emulated page.
+//   - bench_test.go: guest MIPS of integer, FP and FMA loops; the CPU's
+//     own cost of an emulated store.
 //
 // # Concurrency
 //
-// A CPU belongs to one goroutine; only Invalidate and Interrupt may be
-// called from others. Many CPUs may share one Memory; CanExec must then be
+// A CPU belongs to one goroutine; only Invalidate, CodeWritten and
+// Interrupt may be called from others. Many CPUs may share one Memory; CanExec must then be
 // safe for concurrent use.
 package riscv
