@@ -142,6 +142,12 @@ func (s *Space) dirtyLocked(hp Addr) *dirtyPage {
 	if d, ok := s.dirty[hp]; ok {
 		return d
 	}
+	for _, w := range s.whole {
+		if w.Contains(hp) {
+			// Already right: notes about it go nowhere.
+			return &dirtyPage{src: map[Addr]pageSrc{}, data: map[Addr][]byte{}, populate: map[Addr]bool{}}
+		}
+	}
 	if s.dirty == nil {
 		s.dirty = make(map[Addr]*dirtyPage)
 	}
@@ -791,6 +797,21 @@ func (s *Space) gateLocked(conflict bool) unix.Errno {
 	return 0
 }
 
+// wholeLocked records that the host pages of r (H-aligned) are already
+// what the mapping set will say at the end of the operation.
+// Preconditions: s.mu is held for writing.
+func (s *Space) wholeLocked(r Range) {
+	if r.empty() {
+		return
+	}
+	for hp := range s.dirty {
+		if r.Contains(hp) {
+			delete(s.dirty, hp)
+		}
+	}
+	s.whole = append(s.whole, r)
+}
+
 // smallMoveLocked moves the private pages of src (inside v) to dst with
 // G < H, leaving src's pages mapped (the caller unmaps or empties them).
 // Where src and dst are congruent modulo H, the host pages wholly inside
@@ -836,6 +857,7 @@ func (s *Space) smallMoveLocked(v *vma, src Range, dst Addr, off uint64) unix.Er
 		if e := s.hostMove(in, dst+(in.Start-src.Start)); e != 0 {
 			return e
 		}
+		s.wholeLocked(Range{dst + (in.Start - src.Start), dst + (in.End - src.Start)})
 		// The host's move unlocks the whole host mappings it moved from,
 		// which may hold other locked guest mappings: lock them again.
 		for _, seg := range around {
@@ -897,6 +919,7 @@ func (s *Space) smallMoveLocked(v *vma, src Range, dst Addr, off uint64) unix.Er
 	if cut < ti.End {
 		s.rawProtect(Range{cut, ti.End}, unix.PROT_NONE)
 	}
+	s.wholeLocked(ti)
 	return 0
 }
 

@@ -105,13 +105,21 @@ type Space struct {
 	// (see mixed.go). Empty between operations. Guarded by mu.
 	dirty map[Addr]*dirtyPage
 
+	// whole holds, with G < H, ranges of host pages that the current
+	// operation has already made exactly what the mapping set will say
+	// (the inside of a move's target): they need no rebuild, and a record
+	// made for them from the mappings they held before would describe a
+	// host page that is no longer there. Guarded by mu; empty between
+	// operations.
+	whole []Range
+
 	// refused counts the operations refused because no host mapping can
 	// hold what they ask for (G < H only, see mixed.go). Guarded by mu.
 	refused int
 
-	// lockFailed is set, with G < H, once an mlock call failed to fault a
-	// page in: Linux faults in nothing after it (smallMlock). Guarded by
-	// mu.
+	// lockFailed is set, with G < H, once a lock in the current operation
+	// failed to fault a page in: Linux faults in nothing after it in that
+	// call (smallMlock). Reset by lock(). Guarded by mu.
 	lockFailed bool
 
 	// probe makes operations that could be refused with G < H stop,
@@ -243,12 +251,16 @@ func (s *Space) MapCount() int {
 
 // lock takes mu for writing; unlock releases it and then announces the
 // ranges that changed meanwhile to the invalidation callbacks.
-func (s *Space) lock() { s.mu.Lock() }
+func (s *Space) lock() {
+	s.mu.Lock()
+	s.lockFailed = false
+}
 
 func (s *Space) unlock() {
 	if len(s.dirty) > 0 {
 		s.settleLocked()
 	}
+	s.whole = nil
 	inv := s.pending
 	s.pending = nil
 	s.mu.Unlock()
