@@ -454,7 +454,7 @@ func (s *Space) rebuildLocked(hp Addr, d *dirtyPage) {
 func (s *Space) populateLocked(d *dirtyPage) {
 	b := make([]byte, 1)
 	for p := range d.populate {
-		if v := s.vmas.find(p); v != nil && v.prot != ProtNone && (v.file == nil || !s.pastEOF(v, p)) {
+		if v := s.vmas.find(p); v != nil && hostProt(v.prot) != unix.PROT_NONE && (v.file == nil || !s.pastEOF(v, p)) {
 			s.memRead(p, b)
 		}
 	}
@@ -577,16 +577,22 @@ func (s *Space) smallMmap(r Range, prot, flags, fd int, off uint64) unix.Errno {
 		return 0
 	}
 	ioff := off + uint64(in.Start-r.Start)
-	if flags&unix.MAP_ANONYMOUS != 0 {
-		return s.rawMmap(in, prot, flags, fd, 0)
+	var e unix.Errno
+	switch {
+	case flags&unix.MAP_ANONYMOUS != 0:
+		e = s.rawMmap(in, prot, flags, fd, 0)
+	case ioff%s.hostPage == 0:
+		e = s.rawMmap(in, prot, flags, fd, ioff)
+	case flags&unix.MAP_SHARED != 0:
+		e = unix.EINVAL // refused before (smallConflictLocked)
+	default:
+		e = s.copyFileLocked(in, prot, fd, ioff)
 	}
-	if ioff%s.hostPage == 0 {
-		return s.rawMmap(in, prot, flags, fd, ioff)
+	if e == 0 {
+		// The new mapping is all these host pages hold.
+		s.wholeLocked(in)
 	}
-	if flags&unix.MAP_SHARED != 0 {
-		return unix.EINVAL // refused before (smallConflictLocked)
-	}
-	return s.copyFileLocked(in, prot, fd, ioff)
+	return e
 }
 
 // copyFileLocked makes in (H-aligned) an anonymous copy of the file at
