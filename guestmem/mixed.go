@@ -1,6 +1,8 @@
 package guestmem
 
 import (
+	"bytes"
+	"encoding/binary"
 	"slices"
 
 	"golang.org/x/sys/unix"
@@ -548,6 +550,27 @@ func (s *Space) residentLocked(p Addr) bool {
 	return false
 }
 
+// cowedLocked reports whether guest page p of a private file mapping held
+// directly (not as a copy) has been written, that is, whether any real
+// host page of it is now private anonymous memory (present but not a file
+// page in /proc/self/pagemap, or swapped out).
+func (s *Space) cowedLocked(p Addr) bool {
+	n := alignUp(s.guestPage, s.realHostPage) / s.realHostPage
+	buf := make([]byte, 8*n)
+	off := int64(s.hostAddr(Addr(alignDown(uint64(p), s.realHostPage)))/uintptr(s.realHostPage)) * 8
+	if k, err := unix.Pread(s.pagemapFD, buf, off); err != nil || k != len(buf) {
+		return true // unknown: keep the bytes
+	}
+	for i := uint64(0); i < n; i++ {
+		e := binary.LittleEndian.Uint64(buf[8*i:])
+		const present, swapped, filePage = 1 << 63, 1 << 62, 1 << 61
+		if e&swapped != 0 || (e&present != 0 && e&filePage == 0) {
+			return true
+		}
+	}
+	return false
+}
+
 // memRead and memWrite access guest memory through /proc/self/mem, which
 // ignores protections (and breaks copy-on-write for private pages).
 func (s *Space) memRead(a Addr, b []byte) error {
@@ -831,6 +854,22 @@ func (s *Space) smallMoveLocked(v *vma, src Range, dst Addr, off uint64) unix.Er
 	// Private /dev/zero is anonymous memory.
 	anonLike := v.file == nil || v.file.devZero
 	// What a guest page of src holds, to be given to its place at dst.
+	// A private file page never written still shows the file: at dst it
+	// is the file's page again, not a copy of what it holds now (b).
+	// Written means, for a page held directly, that the host copied it on
+	// write; for a page of an anonymous copy, that it no longer equals the
+	// file's page.
+	fileView := func(p Addr, b []byte) bool {
+		if v.file == nil || anonLike || v.shared {
+			return false
+		}
+		if !s.isCopy(v) {
+			return !s.cowedLocked(p)
+		}
+		f := make([]byte, g)
+		n, _ := unix.Pread(v.file.fd, f, int64(v.off+uint64(p-v.start)))
+		return n > 0 && bytes.Equal(f, b)
+	}
 	grab := func(p Addr) {
 		q := dst + (p - src.Start)
 		if (v.file != nil && s.pastEOF(v, p)) || (anonLike && !s.residentLocked(p)) {
@@ -842,6 +881,10 @@ func (s *Space) smallMoveLocked(v *vma, src Range, dst Addr, off uint64) unix.Er
 		b := make([]byte, g)
 		if s.memRead(p, b) != nil {
 			return // past end of file: the new page faults as well
+		}
+		if fileView(p, b) {
+			s.noteEdgesLocked(Range{q, q + Addr(g)}, srcFresh)
+			return
 		}
 		s.noteDataLocked(q, b)
 	}
@@ -911,6 +954,9 @@ func (s *Space) smallMoveLocked(v *vma, src Range, dst Addr, off uint64) unix.Er
 		}
 		if s.memRead(from, buf) != nil {
 			continue
+		}
+		if !s.isCopy(nv) && fileView(from, buf) {
+			continue // the direct mapping at dst shows the file
 		}
 		s.memWrite(q, buf)
 	}

@@ -100,6 +100,11 @@ type Space struct {
 	// memFD is /proc/self/mem, open for the slow accesses. Immutable.
 	memFD int
 
+	// pagemapFD is /proc/self/pagemap with G < H (-1 otherwise), to tell
+	// a private file page still showing the file from one written since
+	// (cowedLocked). Immutable.
+	pagemapFD int
+
 	// dirty holds, with G < H, the host pages that an operation in
 	// progress left for settleLocked to rebuild, by host page address
 	// (see mixed.go). Empty between operations. Guarded by mu.
@@ -203,6 +208,16 @@ func New(cfg Config) (*Space, error) {
 		return nil, fmt.Errorf("guestmem: opening /proc/self/mem: %w", err)
 	}
 	s.memFD = fd
+	s.pagemapFD = -1
+	if s.small() {
+		fd, err := unix.Open("/proc/self/pagemap", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			unix.Close(s.memFD)
+			unix.Syscall(unix.SYS_MUNMAP, p, uintptr(size), 0)
+			return nil, fmt.Errorf("guestmem: opening /proc/self/pagemap: %w", err)
+		}
+		s.pagemapFD = fd
+	}
 	return s, nil
 }
 
@@ -220,6 +235,9 @@ func (s *Space) Close() error {
 	s.vmas = vmaSet{}
 	_, _, e := unix.Syscall(unix.SYS_MUNMAP, s.base, uintptr(s.size), 0)
 	unix.Close(s.memFD)
+	if s.pagemapFD >= 0 {
+		unix.Close(s.pagemapFD)
+	}
 	s.base = 0
 	return errnoOf(e)
 }
