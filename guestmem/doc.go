@@ -45,7 +45,10 @@
 // private or shared) or an anonymous copy (private pages of anything else,
 // file pages read in with pread). The rebuild saves the contents of the
 // guest pages that survive through /proc/self/mem, maps the new host page,
-// writes them back, fills new pages and sets the host protection. A shared
+// writes them back, fills new pages and sets the host protection. Host
+// pages that an operation's own bulk host call already made what the
+// mapping set says (the inside of a new mapping or of a move's target) are
+// not rebuilt. A shared
 // page that could only be held in a copy (its file offset not congruent to
 // its address modulo H, or a host page shared with another mapping's pages)
 // cannot be made: its stores could not reach the file, so the mmap, mremap
@@ -108,7 +111,11 @@
 //
 // HandleFault's Emulate answer (with G < H, or for an instruction fetch
 // from an execute-only page) asks the CPU to make the access itself with
-// LoadSlow, StoreSlow or FetchSlow.
+// LoadSlow, StoreSlow or FetchSlow, and an atomic read-modify-write (AMO,
+// store-conditional) with UpdateSlow, which holds mu for writing across
+// the read and the write: no direct host store can reach such a page, so
+// that makes it atomic. HostAllows tells a system-call layer whether the
+// host may use a Slice of guest memory directly or must go through a copy.
 //
 // ProtectCode write-protects on the host the pages whose code a CPU caches;
 // a guest store there faults, and HandleFault or ResolveCodeWrite drops the

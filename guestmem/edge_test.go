@@ -304,3 +304,76 @@ func touchFaults(s *Space, a Addr) (faulted bool) {
 }
 
 var loadSink byte
+
+// TestSharedMoveKeepsPageTables moves shared anonymous pages with mremap
+// (with and without MREMAP_DONTUNMAP) and then gives MADV_PAGEOUT to the
+// old and the new range: which mapping holds a page in its page tables is
+// visible through what MADV_PAGEOUT can drop, so the Space must move page
+// tables as the kernel does. The kernel, doing the same on plain host
+// memory, gives the expected residency.
+func TestSharedMoveKeepsPageTables(t *testing.T) {
+	const n = 8
+	pg := uint64(os.Getpagesize())
+	for _, flags := range []int{MremapMayMove, MremapMayMove | MremapDontUnmap} {
+		for _, adviseOld := range []bool{true, false} {
+			name := fmt.Sprintf("flags%#x/adviseOld=%v", flags, adviseOld)
+			t.Run(name, func(t *testing.T) {
+				// The kernel's answer.
+				ka, e := orcMmap(0, n*pg, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_SHARED|unix.MAP_ANONYMOUS, -1, 0)
+				if e != 0 {
+					t.Fatal(e)
+				}
+				defer orcMunmap(ka, n*pg)
+				for i := uintptr(0); i < n; i++ {
+					orcProbe(ka + i*uintptr(pg)) // read-fault every page in
+				}
+				kn, e := orcMremap(ka, n*pg, n*pg, flags, 0)
+				if e != 0 {
+					t.Fatal(e)
+				}
+				defer orcMunmap(kn, n*pg)
+				kt := kn
+				if adviseOld && flags&MremapDontUnmap != 0 {
+					kt = ka
+				}
+				orcMadvise(kt, n*pg, MadvPageOut)
+				want := make([]byte, n)
+				orcMincore(kn, n*pg, want)
+
+				s, err := New(Config{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer s.Close()
+				sa, e := s.Mmap(0, n*pg, ProtRead|ProtWrite, MapShared|MapAnonymous, -1, 0)
+				if e != 0 {
+					t.Fatal(e)
+				}
+				buf := make([]byte, n*pg)
+				if e := s.CopyIn(buf, sa); e != 0 {
+					t.Fatal(e)
+				}
+				sn, e := s.Mremap(sa, n*pg, n*pg, flags, 0)
+				if e != 0 {
+					t.Fatal(e)
+				}
+				st := sn
+				if adviseOld && flags&MremapDontUnmap != 0 {
+					st = sa
+				}
+				if e := s.Madvise(st, n*pg, MadvPageOut); e != 0 {
+					t.Fatal(e)
+				}
+				got := make([]byte, n)
+				if e := s.Mincore(sn, n*pg, got); e != 0 {
+					t.Fatal(e)
+				}
+				for i := range got {
+					if got[i]&1 != want[i]&1 {
+						t.Fatalf("page %d of the moved range: resident %d, kernel %d (kernel %v, Space %v)", i, got[i]&1, want[i]&1, want, got)
+					}
+				}
+			})
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package guestmem
 
 import (
+	"bytes"
+	"encoding/binary"
 	"slices"
 
 	"golang.org/x/sys/unix"
@@ -141,6 +143,12 @@ func (s *Space) edgePages(r Range) []Addr {
 func (s *Space) dirtyLocked(hp Addr) *dirtyPage {
 	if d, ok := s.dirty[hp]; ok {
 		return d
+	}
+	for _, w := range s.whole {
+		if w.Contains(hp) {
+			// Already right: notes about it go nowhere.
+			return &dirtyPage{src: map[Addr]pageSrc{}, data: map[Addr][]byte{}, populate: map[Addr]bool{}}
+		}
 	}
 	if s.dirty == nil {
 		s.dirty = make(map[Addr]*dirtyPage)
@@ -448,7 +456,7 @@ func (s *Space) rebuildLocked(hp Addr, d *dirtyPage) {
 func (s *Space) populateLocked(d *dirtyPage) {
 	b := make([]byte, 1)
 	for p := range d.populate {
-		if v := s.vmas.find(p); v != nil && v.prot != ProtNone && (v.file == nil || !s.pastEOF(v, p)) {
+		if v := s.vmas.find(p); v != nil && hostProt(v.prot) != unix.PROT_NONE && (v.file == nil || !s.pastEOF(v, p)) {
 			s.memRead(p, b)
 		}
 	}
@@ -542,6 +550,27 @@ func (s *Space) residentLocked(p Addr) bool {
 	return false
 }
 
+// cowedLocked reports whether guest page p of a private file mapping held
+// directly (not as a copy) has been written, that is, whether any real
+// host page of it is now private anonymous memory (present but not a file
+// page in /proc/self/pagemap, or swapped out).
+func (s *Space) cowedLocked(p Addr) bool {
+	n := alignUp(s.guestPage, s.realHostPage) / s.realHostPage
+	buf := make([]byte, 8*n)
+	off := int64(s.hostAddr(Addr(alignDown(uint64(p), s.realHostPage)))/uintptr(s.realHostPage)) * 8
+	if k, err := unix.Pread(s.pagemapFD, buf, off); err != nil || k != len(buf) {
+		return true // unknown: keep the bytes
+	}
+	for i := uint64(0); i < n; i++ {
+		e := binary.LittleEndian.Uint64(buf[8*i:])
+		const present, swapped, filePage = 1 << 63, 1 << 62, 1 << 61
+		if e&swapped != 0 || (e&present != 0 && e&filePage == 0) {
+			return true
+		}
+	}
+	return false
+}
+
 // memRead and memWrite access guest memory through /proc/self/mem, which
 // ignores protections (and breaks copy-on-write for private pages).
 func (s *Space) memRead(a Addr, b []byte) error {
@@ -571,16 +600,22 @@ func (s *Space) smallMmap(r Range, prot, flags, fd int, off uint64) unix.Errno {
 		return 0
 	}
 	ioff := off + uint64(in.Start-r.Start)
-	if flags&unix.MAP_ANONYMOUS != 0 {
-		return s.rawMmap(in, prot, flags, fd, 0)
+	var e unix.Errno
+	switch {
+	case flags&unix.MAP_ANONYMOUS != 0:
+		e = s.rawMmap(in, prot, flags, fd, 0)
+	case ioff%s.hostPage == 0:
+		e = s.rawMmap(in, prot, flags, fd, ioff)
+	case flags&unix.MAP_SHARED != 0:
+		e = unix.EINVAL // refused before (smallConflictLocked)
+	default:
+		e = s.copyFileLocked(in, prot, fd, ioff)
 	}
-	if ioff%s.hostPage == 0 {
-		return s.rawMmap(in, prot, flags, fd, ioff)
+	if e == 0 {
+		// The new mapping is all these host pages hold.
+		s.wholeLocked(in)
 	}
-	if flags&unix.MAP_SHARED != 0 {
-		return unix.EINVAL // refused before (smallConflictLocked)
-	}
-	return s.copyFileLocked(in, prot, fd, ioff)
+	return e
 }
 
 // copyFileLocked makes in (H-aligned) an anonymous copy of the file at
@@ -791,6 +826,21 @@ func (s *Space) gateLocked(conflict bool) unix.Errno {
 	return 0
 }
 
+// wholeLocked records that the host pages of r (H-aligned) are already
+// what the mapping set will say at the end of the operation.
+// Preconditions: s.mu is held for writing.
+func (s *Space) wholeLocked(r Range) {
+	if r.empty() {
+		return
+	}
+	for hp := range s.dirty {
+		if r.Contains(hp) {
+			delete(s.dirty, hp)
+		}
+	}
+	s.whole = append(s.whole, r)
+}
+
 // smallMoveLocked moves the private pages of src (inside v) to dst with
 // G < H, leaving src's pages mapped (the caller unmaps or empties them).
 // Where src and dst are congruent modulo H, the host pages wholly inside
@@ -804,6 +854,22 @@ func (s *Space) smallMoveLocked(v *vma, src Range, dst Addr, off uint64) unix.Er
 	// Private /dev/zero is anonymous memory.
 	anonLike := v.file == nil || v.file.devZero
 	// What a guest page of src holds, to be given to its place at dst.
+	// A private file page never written still shows the file: at dst it
+	// is the file's page again, not a copy of what it holds now (b).
+	// Written means, for a page held directly, that the host copied it on
+	// write; for a page of an anonymous copy, that it no longer equals the
+	// file's page.
+	fileView := func(p Addr, b []byte) bool {
+		if v.file == nil || anonLike || v.shared {
+			return false
+		}
+		if !s.isCopy(v) {
+			return !s.cowedLocked(p)
+		}
+		f := make([]byte, g)
+		n, _ := unix.Pread(v.file.fd, f, int64(v.off+uint64(p-v.start)))
+		return n > 0 && bytes.Equal(f, b)
+	}
 	grab := func(p Addr) {
 		q := dst + (p - src.Start)
 		if (v.file != nil && s.pastEOF(v, p)) || (anonLike && !s.residentLocked(p)) {
@@ -815,6 +881,10 @@ func (s *Space) smallMoveLocked(v *vma, src Range, dst Addr, off uint64) unix.Er
 		b := make([]byte, g)
 		if s.memRead(p, b) != nil {
 			return // past end of file: the new page faults as well
+		}
+		if fileView(p, b) {
+			s.noteEdgesLocked(Range{q, q + Addr(g)}, srcFresh)
+			return
 		}
 		s.noteDataLocked(q, b)
 	}
@@ -836,6 +906,7 @@ func (s *Space) smallMoveLocked(v *vma, src Range, dst Addr, off uint64) unix.Er
 		if e := s.hostMove(in, dst+(in.Start-src.Start)); e != 0 {
 			return e
 		}
+		s.wholeLocked(Range{dst + (in.Start - src.Start), dst + (in.End - src.Start)})
 		// The host's move unlocks the whole host mappings it moved from,
 		// which may hold other locked guest mappings: lock them again.
 		for _, seg := range around {
@@ -884,6 +955,9 @@ func (s *Space) smallMoveLocked(v *vma, src Range, dst Addr, off uint64) unix.Er
 		if s.memRead(from, buf) != nil {
 			continue
 		}
+		if !s.isCopy(nv) && fileView(from, buf) {
+			continue // the direct mapping at dst shows the file
+		}
 		s.memWrite(q, buf)
 	}
 	cut := ti.End
@@ -897,6 +971,7 @@ func (s *Space) smallMoveLocked(v *vma, src Range, dst Addr, off uint64) unix.Er
 	if cut < ti.End {
 		s.rawProtect(Range{cut, ti.End}, unix.PROT_NONE)
 	}
+	s.wholeLocked(ti)
 	return 0
 }
 

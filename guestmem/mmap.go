@@ -359,10 +359,12 @@ func (s *Space) installLocked(v *vma, fd int, fi *fileInfo, flags int) unix.Errn
 			return e
 		}
 	}
-	s.hostLockLike(v, r)
 	s.changedLocked(r)
 	s.carveLocked(r)
 	s.vmas.insert(v)
+	// Locked after the bookkeeping: with G < H, what the lock faults in
+	// on a shared host page is decided by the mappings it then holds.
+	s.hostLockLike(v, r)
 	s.mergeAround(v)
 	return 0
 }

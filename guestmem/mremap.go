@@ -321,15 +321,19 @@ func (s *Space) moveLocked(v *vma, addr Addr, oldLen, newLen uint64, dst Addr, f
 			return 0, e
 		}
 	}
-	if v.shared {
+	// hostMoved says the moved part's page tables went with it.
+	hostMoved := false
+	if v.shared && s.small() {
 		// Shared pages live in the file: map it again at the target.
 		if e := s.mapLikeLocked(v, to, off); e != 0 {
 			return 0, e
 		}
 	} else if moved > 0 {
-		// Private pages move with their page tables. DONTUNMAP keeps the
-		// source mapped, so there is never a hole in the window; the
-		// source is replaced below.
+		// Pages move with their page tables, shared ones too (which pages
+		// a mapping has in its page tables is visible: MADV_PAGEOUT drops
+		// only those). DONTUNMAP keeps the source mapped, so there is
+		// never a hole in the window; the source is replaced below.
+		hostMoved = !s.small()
 		if s.small() {
 			if e := s.smallMoveLocked(v, Range{src.Start, src.Start + Addr(moved)}, dst, off); e != 0 {
 				return 0, e
@@ -354,11 +358,11 @@ func (s *Space) moveLocked(v *vma, addr Addr, oldLen, newLen uint64, dst Addr, f
 			}
 			s.relockAround(v, hole)
 		}
-		if newLen > moved {
-			ext := Range{dst + Addr(moved), to.End}
-			if e := s.mapLikeLocked(v, ext, off+moved); e != 0 {
-				s.debugf("guestmem: mapping the grown part of a move at %v: %v", ext, e)
-			}
+	}
+	if newLen > moved && !(v.shared && s.small()) {
+		ext := Range{dst + Addr(moved), to.End}
+		if e := s.mapLikeLocked(v, ext, off+moved); e != 0 {
+			s.debugf("guestmem: mapping the grown part of a move at %v: %v", ext, e)
 		}
 	}
 	nv := &vma{
@@ -369,10 +373,10 @@ func (s *Space) moveLocked(v *vma, addr Addr, oldLen, newLen uint64, dst Addr, f
 		nv.off = 0
 	}
 	if !v.eofFill.empty() {
-		fill := v.eofFill.Intersect(src)
+		fill := v.eofFill.Intersect(Range{src.Start, src.Start + Addr(moved)})
 		if !fill.empty() {
 			nv.eofFill = Range{fill.Start - src.Start + dst, fill.End - src.Start + dst}
-			if v.shared {
+			if v.shared && !hostMoved {
 				s.hostMapAnon(nv.eofFill, hostProt(v.prot), 0)
 			}
 		}

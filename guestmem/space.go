@@ -100,18 +100,31 @@ type Space struct {
 	// memFD is /proc/self/mem, open for the slow accesses. Immutable.
 	memFD int
 
+	// pagemapFD is /proc/self/pagemap with G < H (-1 otherwise), to tell
+	// a private file page still showing the file from one written since
+	// (cowedLocked). Immutable.
+	pagemapFD int
+
 	// dirty holds, with G < H, the host pages that an operation in
 	// progress left for settleLocked to rebuild, by host page address
 	// (see mixed.go). Empty between operations. Guarded by mu.
 	dirty map[Addr]*dirtyPage
 
+	// whole holds, with G < H, ranges of host pages that the current
+	// operation has already made exactly what the mapping set will say
+	// (the inside of a move's target): they need no rebuild, and a record
+	// made for them from the mappings they held before would describe a
+	// host page that is no longer there. Guarded by mu; empty between
+	// operations.
+	whole []Range
+
 	// refused counts the operations refused because no host mapping can
 	// hold what they ask for (G < H only, see mixed.go). Guarded by mu.
 	refused int
 
-	// lockFailed is set, with G < H, once an mlock call failed to fault a
-	// page in: Linux faults in nothing after it (smallMlock). Guarded by
-	// mu.
+	// lockFailed is set, with G < H, once a lock in the current operation
+	// failed to fault a page in: Linux faults in nothing after it in that
+	// call (smallMlock). Reset by lock(). Guarded by mu.
 	lockFailed bool
 
 	// probe makes operations that could be refused with G < H stop,
@@ -195,6 +208,16 @@ func New(cfg Config) (*Space, error) {
 		return nil, fmt.Errorf("guestmem: opening /proc/self/mem: %w", err)
 	}
 	s.memFD = fd
+	s.pagemapFD = -1
+	if s.small() {
+		fd, err := unix.Open("/proc/self/pagemap", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			unix.Close(s.memFD)
+			unix.Syscall(unix.SYS_MUNMAP, p, uintptr(size), 0)
+			return nil, fmt.Errorf("guestmem: opening /proc/self/pagemap: %w", err)
+		}
+		s.pagemapFD = fd
+	}
 	return s, nil
 }
 
@@ -212,6 +235,9 @@ func (s *Space) Close() error {
 	s.vmas = vmaSet{}
 	_, _, e := unix.Syscall(unix.SYS_MUNMAP, s.base, uintptr(s.size), 0)
 	unix.Close(s.memFD)
+	if s.pagemapFD >= 0 {
+		unix.Close(s.pagemapFD)
+	}
 	s.base = 0
 	return errnoOf(e)
 }
@@ -243,12 +269,16 @@ func (s *Space) MapCount() int {
 
 // lock takes mu for writing; unlock releases it and then announces the
 // ranges that changed meanwhile to the invalidation callbacks.
-func (s *Space) lock() { s.mu.Lock() }
+func (s *Space) lock() {
+	s.mu.Lock()
+	s.lockFailed = false
+}
 
 func (s *Space) unlock() {
 	if len(s.dirty) > 0 {
 		s.settleLocked()
 	}
+	s.whole = nil
 	inv := s.pending
 	s.pending = nil
 	s.mu.Unlock()
