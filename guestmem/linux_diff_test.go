@@ -803,7 +803,9 @@ func (r *diffRunner) doMadvise(o diffOp) error {
 		i := (p - uint64(r.c.x)) / diffHostPage
 		switch o.flags {
 		case MadvFree:
-			if d := r.kdesc[i]; d.mapped && !d.shared && d.obj == orcObjNone && d.prot&ProtWrite != 0 {
+			// Read-only pages too: what was written before they lost
+			// PROT_WRITE is freed lazily all the same.
+			if d := r.kdesc[i]; d.mapped && !d.shared && d.obj == orcObjNone {
 				r.lazy[i] = true
 			}
 		case MadvDontNeed, MadvDontNeedLocked, MadvRemove:

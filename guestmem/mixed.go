@@ -77,7 +77,7 @@ type dirtyPage struct {
 	src  map[Addr]pageSrc
 	data map[Addr][]byte
 	// populate holds the guest pages to fault in once rebuilt
-	// (MAP_POPULATE, MADV_POPULATE_*).
+	// (MAP_POPULATE, MADV_POPULATE_*, mlock), true for a write fault.
 	populate map[Addr]bool
 }
 
@@ -182,15 +182,18 @@ func (s *Space) noteEdgesFuncLocked(r Range, src func(g Addr) pageSrc) {
 }
 
 // notePopulateLocked notes that the guest pages of r in host pages r
-// covers in part are to be faulted in. It returns EFAULT if one of them
-// lies wholly past end of file, as populating it would.
-func (s *Space) notePopulateLocked(r Range) unix.Errno {
+// covers in part are to be faulted in, with a write fault where write is
+// set and the page is private and writable (as MAP_POPULATE, mlock and
+// MADV_POPULATE_WRITE do: a private file page is then copied). It returns
+// EFAULT if one of them lies wholly past end of file, as populating it
+// would.
+func (s *Space) notePopulateLocked(r Range, write bool) unix.Errno {
 	var err unix.Errno
 	for _, hp := range s.edgePages(r) {
 		d := s.dirtyLocked(hp)
 		piece := r.Intersect(Range{hp, hp + Addr(s.hostPage)})
 		for p := piece.Start; p < piece.End; p += Addr(s.guestPage) {
-			d.populate[p] = true
+			d.populate[p] = d.populate[p] || write
 			if v := s.vmas.find(p); v != nil && v.file != nil && s.pastEOF(v, p) {
 				err = unix.EFAULT
 			}
@@ -453,11 +456,24 @@ func (s *Space) rebuildLocked(hp Addr, d *dirtyPage) {
 
 // populateLocked faults in the guest pages d says to, as a read through
 // /proc/self/mem does (mapping the zero page or the file's page).
+//
+// A write fault on a private file page held directly is a forced store of
+// the byte just read: it copies the page, as the guest kernel's populate
+// does. (A guest store to that byte from another thread in between would
+// be lost; only a guest racing its own mlock or populate with stores to
+// the same page could see it.)
 func (s *Space) populateLocked(d *dirtyPage) {
 	b := make([]byte, 1)
-	for p := range d.populate {
-		if v := s.vmas.find(p); v != nil && hostProt(v.prot) != unix.PROT_NONE && (v.file == nil || !s.pastEOF(v, p)) {
-			s.memRead(p, b)
+	for p, write := range d.populate {
+		v := s.vmas.find(p)
+		if v == nil || hostProt(v.prot) == unix.PROT_NONE || (v.file != nil && s.pastEOF(v, p)) {
+			continue
+		}
+		if s.memRead(p, b) != nil {
+			continue
+		}
+		if write && v.prot&ProtWrite != 0 && !v.shared && v.file != nil && !v.file.devZero && !s.isCopy(v) && !s.cowedLocked(p) {
+			s.memWrite(p, b)
 		}
 	}
 }
@@ -498,7 +514,7 @@ func (s *Space) smallMlock(r Range, flags int) unix.Errno {
 				s.lockFailed = true
 				return false
 			}
-			s.notePopulateLocked(Range{p, p + Addr(s.guestPage)})
+			s.notePopulateLocked(Range{p, p + Addr(s.guestPage)}, true)
 		}
 		return true
 	}
@@ -593,7 +609,7 @@ func (s *Space) memWrite(a Addr, b []byte) error {
 func (s *Space) smallMmap(r Range, prot, flags, fd int, off uint64) unix.Errno {
 	s.noteEdgesLocked(r, srcFresh)
 	if flags&unix.MAP_POPULATE != 0 {
-		s.notePopulateLocked(r)
+		s.notePopulateLocked(r, true)
 	}
 	in := s.interior(r)
 	if in.empty() {
@@ -691,7 +707,7 @@ func (s *Space) smallMadvise(r Range, advice int) unix.Errno {
 	case MadvPopulateRead, MadvPopulateWrite:
 		// MADV_FREE needs nothing at the edges: the guest pages keep
 		// their contents, as Linux's do until the host reclaims them.
-		e := s.notePopulateLocked(r)
+		e := s.notePopulateLocked(r, advice == MadvPopulateWrite)
 		if !in.empty() {
 			if v := s.vmas.find(in.Start); v != nil && s.isCopy(v) {
 				// Past end of file the copy is inaccessible: populating
