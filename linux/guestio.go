@@ -137,8 +137,13 @@ func (p *Process) guestBuf(a, n uint64, acc guestmem.Access) ([]byte, unix.Errno
 	if errno != 0 || p.space.HostAllows(guestmem.Addr(a), done, acc) {
 		return b, errno
 	}
-	return p.bounceBuf(guestmem.Addr(a), done, acc == guestmem.AccessRead, false)
+	// A bounce buffer is as large as the guest asks, up to a bound: past
+	// it the call transfers less, as read and write may.
+	return p.bounceBuf(guestmem.Addr(a), min(done, maxBounce), acc == guestmem.AccessRead, false)
 }
+
+// maxBounce bounds a bounce buffer for a read or write.
+const maxBounce = 1 << 20
 
 // hostWrote records that a host call wrote n bytes into bufs (from
 // guestBuf or iovecs), in order: so much of their bounce buffers is copied

@@ -18,13 +18,19 @@ func sysMmapImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 		return 0, unix.EBADF
 	}
 	prot := int(int32(a[2]))
-	shared := flags&guestmem.MapTypeMask == guestmem.MapShared || flags&guestmem.MapTypeMask == guestmem.MapSharedValidate
-	// Private anonymous memory is placed in host pages of its own when it
-	// fills them (a thread stack beside another's guard page would make
-	// every access to the top of the stack a slow one).
-	wholeHostPages := flags&guestmem.MapAnonymous != 0 && a[1]%p.space.HostPageSize() == 0
-	placeable := p.smallPages() && (shared || flags&guestmem.MapAnonymous == 0 || wholeHostPages) &&
-		flags&(guestmem.MapFixed|guestmem.MapFixedNoReplace) == 0 && a[1] != 0 && a[5]%p.space.GuestPageSize() == 0
+	// With guest pages smaller than host pages, a mapping without
+	// MAP_FIXED may need a place of its own (see placeMapping): file and
+	// shared mappings, and anonymous ones that fill whole host pages (a
+	// thread stack beside another's guard page would make every access
+	// to the top of the stack a slow one), are placed so at once; any
+	// other is placed so when the address space refuses the place it
+	// chose itself.
+	placeable := p.smallPages() && flags&(guestmem.MapFixed|guestmem.MapFixedNoReplace) == 0 &&
+		a[1] != 0 && a[5]%p.space.GuestPageSize() == 0
+	if placeable {
+		p.g.placeMu.Lock()
+		defer p.g.placeMu.Unlock()
+	}
 	place := func() (guestmem.Addr, unix.Errno) {
 		off := a[5]
 		if flags&guestmem.MapAnonymous != 0 {
@@ -34,14 +40,15 @@ func sysMmapImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 			return p.space.Mmap(at, a[1], prot, flags|guestmem.MapFixedNoReplace, fd, int64(a[5]))
 		})
 	}
-	if placeable && a[0] == 0 {
+	shared := flags&guestmem.MapTypeMask == guestmem.MapShared || flags&guestmem.MapTypeMask == guestmem.MapSharedValidate
+	wholeHostPages := flags&guestmem.MapAnonymous != 0 && a[1]%p.space.HostPageSize() == 0
+	if placeable && a[0] == 0 && (shared || flags&guestmem.MapAnonymous == 0 || wholeHostPages) {
 		if addr, errno := place(); errno == 0 {
 			return uint64(addr), 0
 		}
 	}
 	addr, errno := p.space.Mmap(guestmem.Addr(a[0]), a[1], prot, flags, fd, int64(a[5]))
-	if placeable && a[0] != 0 && shared && errno == unix.EINVAL {
-		// A hint the address space could not hold the mapping at.
+	if placeable && errno == unix.EINVAL {
 		if addr, e := place(); e == 0 {
 			return uint64(addr), 0
 		}
@@ -55,21 +62,25 @@ func (p *Process) smallPages() bool {
 }
 
 // placeMapping places a mapping of length bytes from offset off (an mmap
-// without MAP_FIXED, or a shmat without an address) when guest pages are
-// smaller than host pages, in host pages that hold no other mapping. The
-// address space maps a file directly (a shared mapping must be, for its
-// stores to reach the file; a private one then sees later writes to the
-// file, as on Linux) only at an address congruent to its offset modulo the
-// host page size, in host pages that hold no other mapping; elsewhere it
-// refuses a shared mapping (EINVAL) and copies a private one. And a host
-// page shared with another mapping takes the most restrictive protection
-// of the two, making accesses that the other's protection forbids slow
-// ones. Its own choice of an address does not look for such a place yet;
-// until it does, gemu makes room: it reserves address space, frees the
-// host pages the mapping needs at the right congruence, maps there with
-// mapAt (which must not replace anything), and gives the rest of the
-// reservation back. The caller falls back on the address space's own
-// choice if this fails.
+// without MAP_FIXED, a moving mremap, or a shmat without an address) when
+// guest pages are smaller than host pages, in host pages that hold no
+// other mapping. The address space maps a file directly (a shared mapping
+// must be, for its stores to reach the file; a private one then sees later
+// writes to the file, as on Linux) only at an address congruent to its
+// offset modulo the host page size, in host pages that hold no other
+// mapping; elsewhere it refuses a shared mapping (EINVAL) and copies a
+// private one. A host page shared with another mapping takes the most
+// restrictive protection of the two, making accesses that the other's
+// protection forbids slow ones. And its choice of an address for a mapping
+// without MAP_FIXED can land in the free guest pages of a host page it
+// keeps for a shared mapping, which it then refuses (EINVAL) rather than
+// look further. Until the address space looks for such places itself, gemu
+// does: the highest free run of whole host pages below the mmap base that
+// holds the mapping at the right congruence, found from the list of
+// mappings; mapAt maps there. The caller falls back on the address space's
+// own answer if this fails.
+// Preconditions: p.g.placeMu is held, so that no other thread's mapping
+// without MAP_FIXED lands where mapAt is going to map.
 func (p *Process) placeMapping(length, off uint64, mapAt func(guestmem.Addr) (guestmem.Addr, unix.Errno)) (guestmem.Addr, unix.Errno) {
 	h := p.space.HostPageSize()
 	lead := off % h
@@ -77,27 +88,28 @@ func (p *Process) placeMapping(length, off uint64, mapAt func(guestmem.Addr) (gu
 	if span < length || span > p.space.Size() {
 		return 0, unix.ENOMEM
 	}
-	size := span + h
-	r, errno := p.space.Mmap(0, size, guestmem.ProtNone, guestmem.MapPrivate|guestmem.MapAnonymous|guestmem.MapNoReserve, -1, 0)
-	if errno != 0 {
-		return 0, errno
+	// Walk the gaps between mappings from the mmap base down.
+	maps := p.space.Mappings()
+	hi := alignDown(uint64(p.space.MmapBase()), h)
+	for i := len(maps); ; i-- {
+		lo := uint64(minMapAddr)
+		if i > 0 {
+			lo = uint64(maps[i-1].End)
+		}
+		lo = alignUp(lo, h)
+		if hi >= lo && hi-lo >= span {
+			return mapAt(guestmem.Addr(hi - span + lead))
+		}
+		if i == 0 {
+			return 0, unix.ENOMEM
+		}
+		hi = min(hi, alignDown(uint64(maps[i-1].Start), h))
 	}
-	base := guestmem.Addr(alignUp(uint64(r), h))
-	var a guestmem.Addr
-	errno = p.space.Munmap(base, span)
-	if errno == 0 {
-		a, errno = mapAt(base + guestmem.Addr(lead))
-	}
-	// The reservation's remnants on both sides go; on failure the hole
-	// stays a hole (another thread may have mapped there meanwhile).
-	if base > r {
-		p.space.Munmap(r, uint64(base-r))
-	}
-	if end := base + guestmem.Addr(span); end < r+guestmem.Addr(size) {
-		p.space.Munmap(end, uint64(r+guestmem.Addr(size)-end))
-	}
-	return a, errno
 }
+
+// minMapAddr is the lowest address placeMapping uses (Linux's default
+// vm.mmap_min_addr).
+const minMapAddr = 1 << 16
 
 func sysMunmapImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 	return 0, p.space.Munmap(guestmem.Addr(a[0]), a[1])
@@ -110,7 +122,25 @@ func sysMprotectImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 }
 
 func sysMremapImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
-	addr, errno := p.space.Mremap(guestmem.Addr(a[0]), a[1], a[2], int(int32(a[3])), guestmem.Addr(a[4]))
+	old, flags := guestmem.Addr(a[0]), int(int32(a[3]))
+	moving := p.smallPages() && flags&guestmem.MremapMayMove != 0 && flags&guestmem.MremapFixed == 0 && a[2] != 0
+	if moving {
+		p.g.placeMu.Lock()
+		defer p.g.placeMu.Unlock()
+	}
+	addr, errno := p.space.Mremap(old, a[1], a[2], flags, guestmem.Addr(a[4]))
+	if moving && errno == unix.EINVAL {
+		// See placeMapping: the move's destination, chosen by the
+		// address space, can be a place it then refuses.
+		if m, ok := p.space.Lookup(old); ok {
+			off := m.Offset + uint64(old-m.Start)
+			if at, e := p.placeMapping(a[2], off, func(at guestmem.Addr) (guestmem.Addr, unix.Errno) {
+				return p.space.Mremap(old, a[1], a[2], flags|guestmem.MremapFixed, at)
+			}); e == 0 {
+				return uint64(at), 0
+			}
+		}
+	}
 	return uint64(addr), errno
 }
 
@@ -218,8 +248,13 @@ func sysShmctlImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 
 func sysShmatImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 	id, flags := int(int32(a[0])), int(int32(a[2]))
+	placeable := p.smallPages() && a[1] == 0 && flags&guestmem.ShmRemap == 0
+	if placeable {
+		p.g.placeMu.Lock()
+		defer p.g.placeMu.Unlock()
+	}
 	addr, errno := p.space.Shmat(id, guestmem.Addr(a[1]), flags)
-	if errno == unix.EINVAL && p.smallPages() && a[1] == 0 && flags&guestmem.ShmRemap == 0 {
+	if placeable && errno == unix.EINVAL {
 		// See placeMapping; a segment starts at offset 0.
 		var ds unix.SysvShmDesc
 		if _, err := unix.SysvShmCtl(id, unix.IPC_STAT, &ds); err != nil {

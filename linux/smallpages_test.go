@@ -179,3 +179,55 @@ func TestBounceBuffers(t *testing.T) {
 		})
 	}
 }
+
+// TestPlacementSmallPages maps, without MAP_FIXED, a one-page shared file
+// mapping (which the host can hold only at an address congruent to its
+// offset, in host pages of its own) and then small anonymous mappings and
+// a moving mremap, as Linux does them all: none may fail for want of a
+// place the address space would accept.
+func TestPlacementSmallPages(t *testing.T) {
+	p, _ := smallProcess(t, guestmem.ProtRead)
+	fd, err := unix.MemfdCreate("gemu-placement", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	unix.Ftruncate(fd, 8192)
+	const rw = guestmem.ProtRead | guestmem.ProtWrite
+	shared := call(p, sysMmap, 0, 4096, rw, guestmem.MapShared, uint64(fd), 4096)
+	if shared < 0 {
+		t.Fatalf("shared mapping: %d", shared)
+	}
+	if (uint64(shared)-4096)%16384 != 0 {
+		t.Errorf("shared mapping at %#x: not congruent to its offset modulo the host page", shared)
+	}
+	var anon []int64
+	for i := range 8 {
+		a := call(p, sysMmap, 0, 4096, rw, guestmem.MapPrivate|guestmem.MapAnonymous, ^uint64(0), 0)
+		if a < 0 {
+			t.Fatalf("anonymous page %d: %d", i, a)
+		}
+		anon = append(anon, a)
+	}
+	// Grow the first anonymous page where it cannot grow in place.
+	if r := call(p, sysMmap, uint64(anon[0])+4096, 4096, guestmem.ProtRead, guestmem.MapPrivate|guestmem.MapAnonymous|guestmem.MapFixed, ^uint64(0), 0); r < 0 {
+		t.Fatalf("blocker: %d", r)
+	}
+	p.copyOut(uint64(anon[0]), []byte("moved"))
+	moved := call(p, sysMremap, uint64(anon[0]), 4096, 3*4096, guestmem.MremapMayMove, 0)
+	if moved < 0 {
+		t.Fatalf("mremap: %d", moved)
+	}
+	got := make([]byte, 5)
+	p.copyIn(got, uint64(moved))
+	if string(got) != "moved" {
+		t.Errorf("moved contents %q", got)
+	}
+	// The shared mapping still reaches the file.
+	p.copyOut(uint64(shared)+10, []byte("S"))
+	var b [1]byte
+	unix.Pread(fd, b[:], 4096+10)
+	if b[0] != 'S' {
+		t.Errorf("a store to the shared mapping did not reach the file: %q", b[:])
+	}
+}
