@@ -111,6 +111,11 @@ func (p *Process) memFault(e riscv.Exit) {
 		}
 		f, retry := p.space.HandleFault(p.space.Base()+uintptr(e.Addr), acc)
 		if retry {
+			// The access may now be direct (a stack grew there, or
+			// a racing thread changed the mapping): the CPU forgets
+			// its slow blocks, so that the retry tries the host
+			// first.
+			p.cpu.Invalidate(e.Addr, e.Addr+1)
 			return
 		}
 		if f.Signal != 0 {

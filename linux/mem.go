@@ -123,7 +123,11 @@ func sysMprotectImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 
 func sysMremapImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 	old, flags := guestmem.Addr(a[0]), int(int32(a[3]))
-	moving := p.smallPages() && flags&guestmem.MremapMayMove != 0 && flags&guestmem.MremapFixed == 0 && a[2] != 0
+	// A move whose destination the address space chooses. (With
+	// MREMAP_DONTUNMAP a new address is a hint that must be aligned:
+	// placing the move elsewhere would skip that check.)
+	moving := p.smallPages() && flags&guestmem.MremapMayMove != 0 && flags&guestmem.MremapFixed == 0 && a[2] != 0 &&
+		(flags&guestmem.MremapDontUnmap == 0 || a[4] == 0)
 	if moving {
 		p.g.placeMu.Lock()
 		defer p.g.placeMu.Unlock()
