@@ -787,7 +787,8 @@ func (r *diffRunner) doMadvise(o diffOp) error {
 		r.stats["skip: populate of an exec-only page under PKU"]++
 		return errDiffSkip
 	}
-	err := r.doRange(o, func(h uintptr, n uint64) unix.Errno { return orcMadvise(h, n, o.flags) },
+	var kerr unix.Errno
+	err := r.doRange(o, func(h uintptr, n uint64) unix.Errno { kerr = orcMadvise(h, n, o.flags); return kerr },
 		func(a Addr, n uint64) unix.Errno { return r.sp.Madvise(a, n, o.flags) }, true)
 	if err != nil {
 		return err
@@ -808,8 +809,14 @@ func (r *diffRunner) doMadvise(o diffOp) error {
 			if d := r.kdesc[i]; d.mapped && !d.shared && d.obj == orcObjNone {
 				r.lazy[i] = true
 			}
-		case MadvDontNeed, MadvDontNeedLocked, MadvRemove:
-			r.lazy[i] = false
+		case MadvDontNeed, MadvDontNeedLocked:
+			// Zapped, if the call succeeded (a failure may have zapped
+			// some mappings before the one it stopped at: they stay
+			// tolerated). MADV_REMOVE applies to shared pages only,
+			// which are never lazily freed.
+			if kerr == 0 {
+				r.lazy[i] = false
+			}
 		}
 	}
 	return nil
