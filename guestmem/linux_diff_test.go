@@ -787,7 +787,8 @@ func (r *diffRunner) doMadvise(o diffOp) error {
 		r.stats["skip: populate of an exec-only page under PKU"]++
 		return errDiffSkip
 	}
-	err := r.doRange(o, func(h uintptr, n uint64) unix.Errno { return orcMadvise(h, n, o.flags) },
+	var kerr unix.Errno
+	err := r.doRange(o, func(h uintptr, n uint64) unix.Errno { kerr = orcMadvise(h, n, o.flags); return kerr },
 		func(a Addr, n uint64) unix.Errno { return r.sp.Madvise(a, n, o.flags) }, true)
 	if err != nil {
 		return err
@@ -808,8 +809,14 @@ func (r *diffRunner) doMadvise(o diffOp) error {
 			if d := r.kdesc[i]; d.mapped && !d.shared && d.obj == orcObjNone {
 				r.lazy[i] = true
 			}
-		case MadvDontNeed, MadvDontNeedLocked, MadvRemove:
-			r.lazy[i] = false
+		case MadvDontNeed, MadvDontNeedLocked:
+			// Zapped, if the call succeeded (a failure may have zapped
+			// some mappings before the one it stopped at: they stay
+			// tolerated). MADV_REMOVE applies to shared pages only,
+			// which are never lazily freed.
+			if kerr == 0 {
+				r.lazy[i] = false
+			}
 		}
 	}
 	return nil
@@ -841,7 +848,10 @@ func diffSameVisible(a, b orcVMA) bool {
 	if a.perms != b.perms || a.inode != b.inode || a.flags != b.flags || a.path != b.path {
 		return false
 	}
-	if a.inode != 0 && a.off+uint64(a.end-a.start) != b.off {
+	// A private /dev/zero mapping's offset is not compared (see the
+	// package comment): it does not make two pieces visibly different.
+	devZero := a.path == "/dev/zero" && strings.HasSuffix(a.perms, "p")
+	if a.inode != 0 && !devZero && a.off+uint64(a.end-a.start) != b.off {
 		return false
 	}
 	return true
@@ -1425,11 +1435,24 @@ func (r *diffRunner) doRead(o diffOp) error {
 		return diffDiverge("kernel read %s, guestmem CopyIn %s", ks, diffErrString(se))
 	}
 	if kok && !bytes.Equal(kb, sb) {
-		// MADV_FREE tolerance, per byte.
+		// MADV_FREE tolerance, per byte; a stale copy (G < H), per page.
+		stale := map[uintptr]bool{}
 		for i := range kb {
 			if kb[i] != sb[i] {
 				p := (h + uintptr(i)) &^ (diffHostPage - 1)
-				if !r.lazy[(p-r.c.x)/diffHostPage] || (kb[i] != 0 && sb[i] != 0) {
+				idx := (p - r.c.x) / diffHostPage
+				if r.lazy[idx] && (kb[i] == 0 || sb[i] == 0) {
+					continue
+				}
+				if _, seen := stale[p]; !seen {
+					page := make([]byte, diffHostPage)
+					sbase, _ := r.sp.Translate(diffG0, r.c.size())
+					stale[p] = orcRead(page, p) && r.staleCopy(r.kdesc[idx], page, nil, sbase+idx*diffHostPage)
+					if stale[p] {
+						r.stats["compare-skip: G < H: private file page held as an anonymous copy does not see later writes to the file"]++
+					}
+				}
+				if !stale[p] {
 					return diffDiverge("CopyIn data differs at %#x: kernel %#02x, guestmem %#02x", uint64(ga)+uint64(i), kb[i], sb[i])
 				}
 			}

@@ -78,7 +78,17 @@ func (s *Space) mremapLocked(addr Addr, oldLen, newLen uint64, flags int, newAdd
 func (s *Space) moveOnlyLocked(addr Addr, length uint64, newAddr Addr, flags int) (Addr, unix.Errno) {
 	start, end := addr, addr+Addr(length)
 	if s.small() {
-		// G < H: every piece must be possible before any moves.
+		// G < H: every piece must be possible before any moves. Each
+		// piece replaces its own target only (the gaps between targets
+		// keep what they hold), and leaves its source unless DONTUNMAP.
+		var gone []Range
+		for v := s.vmas.lowerBound(start); v != nil && v.start < end; v = v.next {
+			p := v.rng().Intersect(Range{start, end})
+			gone = append(gone, Range{newAddr + (p.Start - addr), newAddr + (p.End - addr)})
+			if flags&MremapDontUnmap == 0 {
+				gone = append(gone, p)
+			}
+		}
 		conflict := false
 		for v := s.vmas.lowerBound(start); v != nil && v.start < end && !conflict; v = v.next {
 			if v.start > start && v == s.vmas.lowerBound(start) {
@@ -88,7 +98,7 @@ func (s *Space) moveOnlyLocked(addr Addr, length uint64, newAddr Addr, flags int
 			to := Range{newAddr + (p.Start - addr), newAddr + (p.End - addr)}
 			off := v.off + uint64(p.Start-v.start)
 			conflict = (v.file != nil && v.file.isShm) ||
-				s.smallConflictLocked(to, v.file, off, v.shared, Range{start, end}, Range{newAddr, newAddr + Addr(length)})
+				s.smallConflictLocked(to, v.file, off, v.shared, gone...)
 		}
 		if e := s.gateLocked(conflict); e != 0 {
 			return 0, e

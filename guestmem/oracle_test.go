@@ -667,7 +667,8 @@ func (k *orcKernelTarget) Mprotect(addr Addr, length uint64, prot int) unix.Errn
 func (k *orcKernelTarget) Mremap(oldAddr Addr, oldLen, newLen uint64, flags int, newAddr Addr) (Addr, unix.Errno) {
 	if flags&MremapMayMove == 0 || flags&MremapFixed != 0 || flags&^(MremapMayMove|MremapDontUnmap) != 0 ||
 		oldAddr%orcPage != 0 || (newLen+orcPage-1)&^(orcPage-1) == 0 ||
-		(flags&MremapDontUnmap != 0 && (newAddr%orcPage != 0 || oldLen != newLen)) {
+		(flags&MremapDontUnmap != 0 && (newAddr%orcPage != 0 || (oldLen+orcPage-1)&^(orcPage-1) != (newLen+orcPage-1)&^(orcPage-1))) {
+		// (The kernel compares DONTUNMAP's lengths after rounding them.)
 		r, e := orcMremap(k.host(oldAddr), oldLen, newLen, flags, k.host(newAddr))
 		return k.guest(r), e
 	}
