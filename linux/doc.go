@@ -68,7 +68,8 @@
 // and a futex wait whose word the host cannot read waits in gemu's own
 // queue (futex.go). mem.go places file, shared and whole-host-page
 // anonymous mappings in host pages of their own, where the address space
-// maps them directly and nothing makes their accesses slow.
+// maps them directly and nothing makes their accesses slow, and any
+// mapping for which the address space refuses the place it chose itself.
 //
 // Guest threads block SIGURG, the Go runtime's preemption signal, so that
 // their blocking system calls are not interrupted behind their back. Host
