@@ -1,5 +1,7 @@
 package guestmem
 
+import "golang.org/x/sys/unix"
+
 // SetBrkBase sets the initial program break (the loader calls it with the
 // end of the highest loaded segment). It must be called before Brk.
 func (s *Space) SetBrkBase(base Addr) {
@@ -52,9 +54,22 @@ func (s *Space) Brk(addr Addr) Addr {
 	if next := s.vmas.lowerBound(oldBrk); next != nil && uint64(newBrk)+g > uint64(s.vmas.gapTop(next)) {
 		return s.brk
 	}
-	v := &vma{start: oldBrk, end: newBrk, prot: ProtRead | ProtWrite,
+	v := vma{start: oldBrk, end: newBrk, prot: ProtRead | ProtWrite,
 		maxProt: ProtRead | ProtWrite | ProtExec, flags: s.lockFuture}
-	if e := s.installLocked(v, -1, nil, MapPrivate|MapAnonymous); e != 0 {
+	// The common case: the heap grows its own mapping, over reservation.
+	// Extending it in place saves a node, its insertion and the merge.
+	if prev := s.vmas.find(oldBrk - 1); prev != nil && !s.small() && s.lockFuture == 0 && canMerge(prev, &v) {
+		r := v.rng()
+		if e := s.hostProtect(r, unix.PROT_READ|unix.PROT_WRITE); e != 0 {
+			s.debugf("guestmem: growing the heap to %#x: %v", uint64(newBrk), e)
+			return s.brk
+		}
+		s.changedLocked(r)
+		s.vmas.setEnd(prev, newBrk)
+		s.brk = addr
+		return addr
+	}
+	if e := s.installLocked(&v, -1, nil, MapPrivate|MapAnonymous); e != 0 {
 		s.debugf("guestmem: growing the heap to %#x: %v", uint64(newBrk), e)
 		return s.brk
 	}

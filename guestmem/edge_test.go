@@ -107,6 +107,13 @@ func TestBrk(t *testing.T) {
 	if got := s.Brk(start + 0xf000); got != start+0xf000 {
 		t.Fatalf("brk up to one page below a mapping: %#x", got)
 	}
+	// The heap grew its own mapping: one mapping, writable to its end.
+	if m, ok := s.Lookup(start); !ok || m.Start != start || m.End != start+0xf000 {
+		t.Fatalf("heap mapping after growth: %+v", m)
+	}
+	if e := s.CopyOut(start+0xeffc, []byte("tail")); e != 0 {
+		t.Fatalf("write to the grown heap: %v", e)
+	}
 	mustInvariants(t, s)
 	if got := s.Brk(start); got != start {
 		t.Fatalf("shrink: %#x", got)

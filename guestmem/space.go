@@ -124,7 +124,7 @@ type Space struct {
 
 	// lockFailed is set, with G < H, once a lock in the current operation
 	// failed to fault a page in: Linux faults in nothing after it in that
-	// call (smallMlock). Reset by lock(). Guarded by mu.
+	// call (smallMlock). Cleared by unlock(). Guarded by mu.
 	lockFailed bool
 
 	// probe makes operations that could be refused with G < H stop,
@@ -269,16 +269,14 @@ func (s *Space) MapCount() int {
 
 // lock takes mu for writing; unlock releases it and then announces the
 // ranges that changed meanwhile to the invalidation callbacks.
-func (s *Space) lock() {
-	s.mu.Lock()
-	s.lockFailed = false
-}
+func (s *Space) lock() { s.mu.Lock() }
 
 func (s *Space) unlock() {
 	if len(s.dirty) > 0 {
 		s.settleLocked()
 	}
 	s.whole = nil
+	s.lockFailed = false
 	inv := s.pending
 	s.pending = nil
 	s.mu.Unlock()
