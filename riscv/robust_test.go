@@ -19,25 +19,7 @@ func TestRandomWordsNeverPanic(t *testing.T) {
 	}
 	kinds := map[ExitKind]int{}
 	for i := range n {
-		word := r.Uint32()
-		if i%2 == 0 {
-			word |= 3
-		}
-		w.put32(w.code, word)
-		w.put32(w.code+4, ebreak())
-		for j := range c.X {
-			switch r.IntN(3) {
-			case 0:
-				c.X[j] = uint64(r.IntN(testWindowSize))
-			case 1:
-				c.X[j] = r.Uint64()
-			default:
-				c.X[j] = uint64(r.IntN(64))
-			}
-			c.F[j] = r.Uint64()
-		}
-		c.FCSR = uint32(r.IntN(256))
-		c.PC = w.code
+		word := randomStep(w, c, r, i)
 		e := c.Run(&w.m, 2)
 		kinds[e.Kind]++
 		if e.Kind == ExitLoadFault || e.Kind == ExitStoreFault {
@@ -70,25 +52,7 @@ func TestRandomWordsEmulatedNeverPanic(t *testing.T) {
 	}
 	kinds := map[ExitKind]int{}
 	for i := range n {
-		word := r.Uint32()
-		if i%2 == 0 {
-			word |= 3
-		}
-		w.put32(w.code, word)
-		w.put32(w.code+4, ebreak())
-		for j := range c.X {
-			switch r.IntN(3) {
-			case 0:
-				c.X[j] = uint64(r.IntN(testWindowSize))
-			case 1:
-				c.X[j] = r.Uint64()
-			default:
-				c.X[j] = uint64(r.IntN(64))
-			}
-			c.F[j] = r.Uint64()
-		}
-		c.FCSR = uint32(r.IntN(256))
-		c.PC = w.code
+		randomStep(w.testWindow, c, r, i)
 		e := c.Run(&w.m, 2)
 		if e.Host {
 			if next, done := c.Emulate(&w.m, e); !done {
@@ -98,4 +62,31 @@ func TestRandomWordsEmulatedNeverPanic(t *testing.T) {
 		kinds[e.Kind]++
 	}
 	t.Logf("exits: %v", kinds)
+}
+
+// randomStep puts a random instruction word (every other one a 32-bit
+// encoding) followed by ebreak at w.code, fills c's registers with
+// addresses inside the window, random values and small numbers, and
+// points c at the word, which it returns.
+func randomStep(w *testWindow, c *CPU, r *rand.Rand, i int) uint32 {
+	word := r.Uint32()
+	if i%2 == 0 {
+		word |= 3
+	}
+	w.put32(w.code, word)
+	w.put32(w.code+4, ebreak())
+	for j := range c.X {
+		switch r.IntN(3) {
+		case 0:
+			c.X[j] = uint64(r.IntN(testWindowSize))
+		case 1:
+			c.X[j] = r.Uint64()
+		default:
+			c.X[j] = uint64(r.IntN(64))
+		}
+		c.F[j] = r.Uint64()
+	}
+	c.FCSR = uint32(r.IntN(256))
+	c.PC = w.code
+	return word
 }
