@@ -409,6 +409,10 @@ func (s *Space) rebuildLocked(hp Addr, d *dirtyPage) {
 			if d.old.file == nil && !s.residentLocked(p) {
 				continue // anonymous and never touched: zeros
 			}
+			if v := s.vmas.find(p); d.old.file != nil && !d.old.shared && np.file == d.old.file && np.base == d.old.base &&
+				!v.shared && !s.cowedLocked(p) {
+				continue // a private file page never written: the new host page shows the file too
+			}
 			b := make([]byte, g)
 			if s.memRead(p, b) != nil {
 				continue // past end of file: nothing to keep
