@@ -209,16 +209,30 @@ func memconfNative(t *testing.T) string {
 	return native
 }
 
-// TestMemoryConformance runs testdata/memconf.c natively (the host kernel
-// is the oracle) and under gemu at G = 4 KiB, and requires identical output.
-func TestMemoryConformance(t *testing.T) {
+// memconfSetup skips unless the host has 4 KiB pages (the native oracle's)
+// and returns gemu, memconf built for the host, and memconf for riscv64.
+func memconfSetup(t *testing.T) (gemu, native, guest string) {
+	t.Helper()
 	if os.Getpagesize() != 4096 {
 		t.Skip("the native oracle needs a 4 KiB-page host")
 	}
 	needTool(t, crossCC)
-	gemu := gemuCommand(t)
-	native := memconfNative(t)
-	guest := guestProgram(t, "memconf", "static")
+	return gemuCommand(t), memconfNative(t), guestProgram(t, "memconf", "static")
+}
+
+// samePlainRun checks that native memconf with arg prints what its plain
+// run (base) printed.
+func samePlainRun(t *testing.T, native string, base result, arg string) {
+	t.Helper()
+	if m := run(t, time.Minute, native, arg); !bytes.Equal(m.stdout, base.stdout) || m.status != base.status {
+		t.Errorf("%s is not the plain native run:\n%s", arg, lineDiff(string(base.stdout), string(m.stdout)))
+	}
+}
+
+// TestMemoryConformance runs testdata/memconf.c natively (the host kernel
+// is the oracle) and under gemu at G = 4 KiB, and requires identical output.
+func TestMemoryConformance(t *testing.T) {
+	gemu, native, guest := memconfSetup(t)
 	want := run(t, time.Minute, native)
 	got := run(t, 2*time.Minute, gemu, "-page-size", "4096", guest)
 	compare(t, "the native kernel", want, got)
@@ -237,20 +251,12 @@ func TestMemoryConformance(t *testing.T) {
 // apart from the line naming the page size, and model=4096 must be the
 // plain 4 KiB run.
 func TestMemoryConformanceLargePages(t *testing.T) {
-	if os.Getpagesize() != 4096 {
-		t.Skip("the native oracle needs a 4 KiB-page host")
-	}
-	needTool(t, crossCC)
-	gemu := gemuCommand(t)
-	native := memconfNative(t)
-	guest := guestProgram(t, "memconf", "static")
+	gemu, native, guest := memconfSetup(t)
 	base := run(t, time.Minute, native)
 	if base.status != "exit 0" {
 		t.Fatalf("native memconf: %s", base.status)
 	}
-	if m := run(t, time.Minute, native, "model=4096"); !bytes.Equal(m.stdout, base.stdout) || m.status != base.status {
-		t.Errorf("model=4096 is not the plain native run:\n%s", lineDiff(string(base.stdout), string(m.stdout)))
-	}
+	samePlainRun(t, native, base, "model=4096")
 	for _, g := range []string{"16384", "65536"} {
 		t.Run("G="+g, func(t *testing.T) {
 			want := run(t, time.Minute, native, "model="+g)
@@ -281,17 +287,9 @@ func TestMemoryConformanceLargePages(t *testing.T) {
 // its design for guest pages smaller than host pages says. Everything else
 // is memconf's plain run: the native run at hostpage=4096 must be it.
 func TestMemoryConformanceSmallPages(t *testing.T) {
-	if os.Getpagesize() != 4096 {
-		t.Skip("the native oracle needs a 4 KiB-page host")
-	}
-	needTool(t, crossCC)
-	gemu := gemuCommand(t)
-	native := memconfNative(t)
-	guest := guestProgram(t, "memconf", "static")
+	gemu, native, guest := memconfSetup(t)
 	base := run(t, time.Minute, native)
-	if m := run(t, time.Minute, native, "hostpage=4096"); !bytes.Equal(m.stdout, base.stdout) || m.status != base.status {
-		t.Errorf("hostpage=4096 is not the plain native run:\n%s", lineDiff(string(base.stdout), string(m.stdout)))
-	}
+	samePlainRun(t, native, base, "hostpage=4096")
 	for _, h := range []string{"16384", "65536"} {
 		t.Run("-p"+h, func(t *testing.T) {
 			want := run(t, time.Minute, native, "hostpage="+h)
