@@ -143,7 +143,7 @@ func (s *Space) CopyInPrefix(dst []byte, a Addr) (int, unix.Errno) {
 			if !s.small() {
 				return 0, e
 			}
-			if e := s.slowSmallLocked(a, dst[:n], false); e != 0 {
+			if e := s.slowSmallLocked(a, dst[:n], false, false); e != 0 {
 				return 0, e
 			}
 		}
@@ -182,7 +182,7 @@ func (s *Space) CopyOutPrefix(a Addr, src []byte) (int, unix.Errno) {
 			if !s.small() {
 				return 0, e
 			}
-			if e := s.slowSmallLocked(a, src[:n], true); e != 0 {
+			if e := s.slowSmallLocked(a, src[:n], true, false); e != 0 {
 				return 0, e
 			}
 		}

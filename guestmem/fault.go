@@ -189,7 +189,7 @@ func (s *Space) slowAccess(a Addr, buf []byte, acc Access) unix.Errno {
 // Preconditions: s.mu is held.
 func (s *Space) slowLocked(a Addr, buf []byte, write bool) unix.Errno {
 	if s.small() {
-		return s.slowSmallLocked(a, buf, write)
+		return s.slowSmallLocked(a, buf, write, true)
 	}
 	var err error
 	var n int

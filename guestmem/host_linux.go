@@ -53,6 +53,17 @@ func (s *Space) hostMmap(r Range, prot, flags, fd int, off uint64) unix.Errno {
 func (s *Space) rawMmap(r Range, prot, flags, fd int, off uint64) unix.Errno {
 	_, _, e := unix.Syscall6(unix.SYS_MMAP, s.hostAddr(r.Start), uintptr(r.Len()),
 		uintptr(prot), uintptr(flags|unix.MAP_FIXED), uintptr(fd), uintptr(off))
+	if e == 0 {
+		s.dropSlotsLocked(r)
+	}
+	return e
+}
+
+// rawMapSlot maps slot off of the slots' memory file fd at host page r
+// (slots.go).
+func (s *Space) rawMapSlot(r Range, prot, fd int, off uint64) unix.Errno {
+	_, _, e := unix.Syscall6(unix.SYS_MMAP, s.hostAddr(r.Start), uintptr(r.Len()),
+		uintptr(prot), uintptr(unix.MAP_SHARED|unix.MAP_FIXED), uintptr(fd), uintptr(off))
 	return e
 }
 
@@ -181,6 +192,7 @@ func (s *Space) hostMunlock(r Range) unix.Errno {
 		if r = s.interior(r); r.empty() {
 			return 0
 		}
+		s.unslotRangeLocked(r)
 	}
 	return s.rawMunlock(r)
 }

@@ -366,6 +366,9 @@ func (s *Space) checkSmallSegLocked(start, end uintptr, seg hostSeg, locks bool)
 		g := Addr(a - s.base)
 		hp := Addr(alignDown(uint64(g), s.hostPage))
 		v := s.vmas.find(hp)
+		if _, slotted := s.slotOf(hp); slotted && !s.slotWorthy(hp, s.planLocked(hp)) {
+			return fmt.Errorf("host page %v is in a slot but holds no mapping boundary of private memory", Range{hp, hp + h})
+		}
 		if v != nil && v.end >= hp+h && !s.hasCodePageLocked(hp) {
 			runEnd := min(end, s.hostAddr(Addr(alignDown(uint64(v.end), s.hostPage))))
 			if s.isCopy(v) {
@@ -406,6 +409,16 @@ func (s *Space) checkSmallSegLocked(start, end uintptr, seg hostSeg, locks bool)
 			return fmt.Errorf("host page %v holds pages no host mapping can", Range{hp, hp + h})
 		}
 		pageEnd := min(end, s.hostAddr(hp+h))
+		if _, slotted := s.slotOf(hp); slotted {
+			if err := s.checkSlotSeg(hp, p, seg); err != nil {
+				return err
+			}
+			if locks && seg.locked != p.locked {
+				return fmt.Errorf("host page %v in a slot: host locked %v, want %v", Range{hp, hp + h}, seg.locked, p.locked)
+			}
+			a = pageEnd
+			continue
+		}
 		want := hostPerms(p.prot, p.shared)
 		for q := g; s.hostAddr(q) < pageEnd; q += Addr(s.guestPage) {
 			if s.vmas.find(q) == nil {
@@ -435,6 +448,22 @@ func (s *Space) checkSmallSegLocked(start, end uintptr, seg hostSeg, locks bool)
 			}
 		}
 		a = pageEnd
+	}
+	return nil
+}
+
+// checkSlotSeg checks that slotted host page hp, of plan p, is its slot of
+// the slots' memory file, with the plan's protection.
+func (s *Space) checkSlotSeg(hp Addr, p hostPlan, seg hostSeg) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(s.slots.fd, &st); err != nil {
+		return err
+	}
+	want := hostPerms(p.prot, true)
+	got := seg.off + uint64(s.hostAddr(hp)) - uint64(seg.start) // the file offset the host maps at hp
+	if seg.start > s.hostAddr(hp) || seg.perms != want || seg.ino != st.Ino || got != s.slots.off[hp] {
+		return fmt.Errorf("host page %v in a slot at %#x: host shows %s inode %d offset %#x from %#x, want %s inode %d",
+			Range{hp, hp + Addr(s.hostPage)}, s.slots.off[hp], seg.perms, seg.ino, got, seg.start, want, st.Ino)
 	}
 	return nil
 }

@@ -1742,6 +1742,12 @@ func (r *diffRunner) compareContents(full bool) error {
 	if err := r.proc.present(sbase, n, r.spres); err != nil {
 		return err
 	}
+	if sp, ok := r.sp.(*Space); ok {
+		// A page in a slot holds what was written through the alias.
+		for i := range n {
+			r.spres[i] = r.spres[i] || sp.slotResident(diffG0+Addr(i)*diffHostPage)
+		}
+	}
 	for i := range n {
 		d := r.kdesc[i]
 		if !d.mapped || d.prot&(ProtRead|ProtWrite) == 0 {

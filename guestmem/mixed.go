@@ -388,6 +388,11 @@ func (s *Space) rebuildLocked(hp Addr, d *dirtyPage) {
 	// of the same kind whose pages keep their contents stays.
 	reuse := (!d.old.mapped && np.file == nil) ||
 		(!fresh && d.old.mapped && !d.old.shared && d.old.file == np.file && d.old.base == np.base)
+	if _, slotted := s.slotOf(hp); slotted {
+		// Private anonymous memory again (a later slow access may slot
+		// it anew).
+		reuse = false
+	}
 	g := s.guestPage
 	type save struct {
 		p    Addr
@@ -503,6 +508,7 @@ func (s *Space) finishHostPage(r Range, np hostPlan) {
 func (s *Space) smallMlock(r Range, flags int) unix.Errno {
 	s.noteEdgesLocked(r, srcKeep)
 	in := s.interior(r)
+	s.unslotRangeLocked(in)
 	if flags&unix.MLOCK_ONFAULT != 0 || s.lockFailed {
 		if !in.empty() {
 			s.rawMlock(in, unix.MLOCK_ONFAULT)
@@ -573,8 +579,13 @@ func (s *Space) residentLocked(p Addr) bool {
 // cowedLocked reports whether guest page p of a private file mapping held
 // directly (not as a copy) has been written, that is, whether any real
 // host page of it is now private anonymous memory (present but not a file
-// page in /proc/self/pagemap, or swapped out).
+// page in /proc/self/pagemap, or swapped out). In a slot, it is private
+// memory once resident.
 func (s *Space) cowedLocked(p Addr) bool {
+	if r, slotted := s.slotResidentLocked(p); slotted {
+		// Private memory of the Space's own: a copy once touched.
+		return r
+	}
 	n := alignUp(s.guestPage, s.realHostPage) / s.realHostPage
 	buf := make([]byte, 8*n)
 	off := int64(s.hostAddr(Addr(alignDown(uint64(p), s.realHostPage)))/uintptr(s.realHostPage)) * 8
@@ -677,6 +688,7 @@ func (s *Space) smallProtect(r Range, prot int) unix.Errno {
 	if in.empty() {
 		return 0
 	}
+	s.unslotRangeLocked(in)
 	if v := s.vmas.find(in.Start); v != nil && s.isCopy(v) {
 		// Host pages with guest pages past end of file stay inaccessible.
 		cut := Addr(alignDown(uint64(s.eofStart(v)), s.hostPage))
@@ -694,6 +706,7 @@ func (s *Space) smallProtect(r Range, prot int) unix.Errno {
 // host pages wholly inside r only.
 func (s *Space) smallMadvise(r Range, advice int) unix.Errno {
 	in := s.interior(r)
+	s.unslotRangeLocked(in)
 	switch advice {
 	case MadvDontNeed, MadvDontNeedLocked:
 		s.noteEdgesFuncLocked(r, func(p Addr) pageSrc {
@@ -998,9 +1011,11 @@ func (s *Space) smallMoveLocked(v *vma, src Range, dst Addr, off uint64) unix.Er
 // slowSmallLocked makes a guest access of buf at a, already checked
 // against the guest's protections, without the host MMU: per guest page,
 // through /proc/self/mem, or for a store to a shared page through its file
-// (or an alias of its shm segment).
-// Preconditions: s.mu is held.
-func (s *Space) slowSmallLocked(a Addr, buf []byte, write bool) unix.Errno {
+// (or an alias of its shm segment); pages of private memory in a slot
+// through the slot's alias, slotting them first if create is set (see
+// slots.go).
+// Preconditions: s.mu is held, for writing if create is set.
+func (s *Space) slowSmallLocked(a Addr, buf []byte, write, create bool) unix.Errno {
 	for done := uint64(0); done < uint64(len(buf)); {
 		p := a + Addr(done)
 		n := min(uint64(len(buf))-done, s.guestPage-uint64(p)%s.guestPage)
@@ -1011,6 +1026,10 @@ func (s *Space) slowSmallLocked(a Addr, buf []byte, write bool) unix.Errno {
 		}
 		if v.file != nil && s.pastEOF(v, p) {
 			return unix.EFAULT
+		}
+		if !v.shared && s.slotAccess(p, chunk, write, create) {
+			done += n
+			continue
 		}
 		var err error
 		switch {

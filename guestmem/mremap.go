@@ -420,6 +420,8 @@ func (s *Space) moveLocked(v *vma, addr Addr, oldLen, newLen uint64, dst Addr, f
 // refuses, each host mapping moves on its own.
 func (s *Space) hostMove(src Range, dst Addr) unix.Errno {
 	const flags = unix.MREMAP_MAYMOVE | unix.MREMAP_FIXED | unix.MREMAP_DONTUNMAP
+	s.unslotRangeLocked(src)
+	defer s.dropSlotsLocked(Range{dst, dst + Addr(src.Len())})
 	_, e := hostMremap(s.hostAddr(src.Start), src.Len(), src.Len(), flags, s.hostAddr(dst))
 	if e != unix.EFAULT {
 		return e
@@ -477,6 +479,7 @@ func (s *Space) hostDupShm(v *vma, r Range, off uint64) unix.Errno {
 		hostMunmapOutside(tmp, span)
 		return e
 	}
+	s.dropSlotsLocked(r)
 	if head > 0 {
 		hostMunmapOutside(tmp, head)
 	}

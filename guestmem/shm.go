@@ -146,6 +146,7 @@ func (s *Space) Shmat(id int, addr Addr, flags int) (Addr, unix.Errno) {
 		detach()
 		return 0, e
 	}
+	s.dropSlotsLocked(Range{addr, addr + Addr(hostLen)})
 	if hostLen < length {
 		// G > H: the rest of the last guest page reads as zeros, as the
 		// segment's last page does on a G-page kernel.

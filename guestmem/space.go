@@ -127,6 +127,11 @@ type Space struct {
 	// call (smallMlock). Cleared by unlock(). Guarded by mu.
 	lockFailed bool
 
+	// slots holds, with G < H, the mixed host pages of private memory
+	// moved into a memory file for fast slow accesses (slots.go).
+	// Guarded by mu.
+	slots slotSet
+
 	// probe makes operations that could be refused with G < H stop,
 	// unchanged, where they would start changing anything (gateLocked).
 	// Set by tests only. Guarded by mu.
@@ -209,6 +214,7 @@ func New(cfg Config) (*Space, error) {
 	}
 	s.memFD = fd
 	s.pagemapFD = -1
+	s.slots.fd = -1
 	if s.small() {
 		fd, err := unix.Open("/proc/self/pagemap", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 		if err != nil {
@@ -234,6 +240,7 @@ func (s *Space) Close() error {
 	}
 	s.vmas = vmaSet{}
 	_, _, e := unix.Syscall(unix.SYS_MUNMAP, s.base, uintptr(s.size), 0)
+	s.closeSlots()
 	unix.Close(s.memFD)
 	if s.pagemapFD >= 0 {
 		unix.Close(s.pagemapFD)

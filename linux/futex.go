@@ -102,7 +102,7 @@ func sysFutexImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 	}
 	word := guestmem.Addr(a[0])
 	if p.space.HostAllows(word, 4, guestmem.AccessRead) {
-		r, _, e := unix.Syscall6(unix.SYS_FUTEX, p.space.Base()+uintptr(word), uintptr(a[1]), uintptr(a[2]), tmo, 0, uintptr(a[5]))
+		r, _, e := unix.Syscall6(unix.SYS_FUTEX, p.space.Base()+uintptr(word), uintptr(p.hostFutexOp(a[0], a[1])), uintptr(a[2]), tmo, 0, uintptr(a[5]))
 		if e != unix.EFAULT {
 			return uint64(r), e
 		}
@@ -110,6 +110,25 @@ func sysFutexImpl(p *Process, a *sysArgs) (uint64, unix.Errno) {
 		// mprotect): wait in the table.
 	}
 	return p.g.futexes.wait(p.space, uint64(word), uint32(a[2]), a[1], tmo, bitset)
+}
+
+// hostFutexOp is the futex op to give the host for guest op on the word
+// at a. A shared (non-private) futex on a private guest mapping is made
+// private: only this process's threads can reach the word, and the host
+// keys a shared futex by what backs the word's page at the time of the
+// call (its file and offset for a page of a file, the address for an
+// anonymous page). With guest pages smaller than host pages, what backs a
+// private page can change under a waiter (a mixed host page moves into
+// and out of the address space's memory file: see guestmem's slots), and
+// a wake would then miss it; the private key, the address, stays.
+func (p *Process) hostFutexOp(a, op uint64) uint64 {
+	if op&futexPrivateFlag != 0 {
+		return op
+	}
+	if m, ok := p.space.Lookup(guestmem.Addr(a)); ok && !m.Shared {
+		return op | futexPrivateFlag
+	}
+	return op
 }
 
 // futexWake wakes up to n waiters on the guest word at a (op is the
@@ -122,7 +141,7 @@ func (p *Process) futexWake(a, op uint64, n int, bitset uint32) (uint64, unix.Er
 	if woken >= limit {
 		return uint64(woken), 0
 	}
-	r, _, e := unix.Syscall6(unix.SYS_FUTEX, p.space.Base()+uintptr(a), uintptr(op), uintptr(uint32(n-woken)), 0, 0, uintptr(bitset))
+	r, _, e := unix.Syscall6(unix.SYS_FUTEX, p.space.Base()+uintptr(a), uintptr(p.hostFutexOp(a, op)), uintptr(uint32(n-woken)), 0, 0, uintptr(bitset))
 	if e != 0 {
 		if woken > 0 || e == unix.EFAULT {
 			// The host cannot key a shared futex on a page it

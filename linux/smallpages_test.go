@@ -106,6 +106,54 @@ func TestFutexUnreadableHostPage(t *testing.T) {
 	}
 }
 
+// TestSharedFutexAcrossSlot waits with a shared (non-private) futex on a
+// word of private memory whose host page (beside a read-only guest page,
+// so readable on the host) is in the address space's memory file when the
+// wait starts (a slow store to it made the slot), and leaves it during the
+// wait (an mprotect in the same host page rebuilds it): a shared wake
+// afterwards must still find the waiter, as it does on Linux, where
+// nothing about the word's page changed.
+func TestSharedFutexAcrossSlot(t *testing.T) {
+	p, a := smallProcess(t, guestmem.ProtRead)
+	word := a + 64
+	if !p.space.HostAllows(guestmem.Addr(word), 4, guestmem.AccessRead) {
+		t.Fatal("the host page is not readable: the test needs a host wait")
+	}
+	var b [4]byte
+	putU32(b[:], 1)
+	if errno := p.space.StoreSlow(guestmem.Addr(word), b[:]); errno != 0 {
+		t.Fatal(errno)
+	}
+	t2 := &Process{space: p.space, cpu: riscv.NewCPU(), pid: p.pid, ownFDs: p.ownFDs, g: p.g, stack: p.stack}
+	t2.initSignals()
+	done := make(chan int64)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		done <- call(t2, sysFutex, word, futexWait, 1, 0)
+	}()
+	time.Sleep(50 * time.Millisecond) // let the waiter reach the host's wait
+	if errno := p.space.Mprotect(guestmem.Addr(a+2*4096), 4096, guestmem.ProtRead); errno != 0 {
+		t.Fatal(errno)
+	}
+	putU32(b[:], 2)
+	if errno := p.copyOut(word, b[:]); errno != 0 {
+		t.Fatal(errno)
+	}
+	if r := call(p, sysFutex, word, futexWake, 1); r != 1 {
+		t.Errorf("wake: %d, want 1", r)
+		call(p, sysFutex, word, futexWake|futexPrivateFlag, 1) // let the waiter go
+	}
+	select {
+	case r := <-done:
+		if r != 0 {
+			t.Errorf("the woken wait returned %d", r)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the waiter was not woken")
+	}
+}
+
 // TestBounceBuffers makes host calls on buffers in a page whose host page
 // the host may not write (beside a read-only guest page) or not even read
 // (beside an inaccessible one): they go through bounce buffers, and a
