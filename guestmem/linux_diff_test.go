@@ -1403,7 +1403,12 @@ func (r *diffRunner) doWrite(o diffOp) error {
 	diffPattern(buf, o.data)
 	pre := r.touchablePrefix(h, n)
 	kok := orcWrite(h, buf[:pre]) && pre == n
-	se := r.sp.CopyOut(ga, buf)
+	var se unix.Errno
+	if sp, ok := r.sp.(*Space); ok && r.c.h != 0 && o.data&1 != 0 {
+		se = r.cpuWrite(sp, ga, buf)
+	} else {
+		se = r.sp.CopyOut(ga, buf)
+	}
 	if kok != (se == 0) {
 		ks := "ok"
 		if !kok {
@@ -1860,6 +1865,37 @@ func (s *Space) heldAsCopy(a Addr) bool {
 	return s.planLocked(Addr(alignDown(uint64(a), s.hostPage))).file == nil
 }
 
+// cpuWrite writes buf at guest address a as a CPU's stores would with
+// G < H (for writes whose pattern seed is odd): guest page by guest page
+// in address order, directly where the host page allows it, else (where
+// the host store would fault) through HandleFault and, if it says
+// Emulate, StoreSlow, which may move the host page into a slot. The first
+// piece that faults ends the write with EFAULT, as CopyOut's would.
+func (r *diffRunner) cpuWrite(sp *Space, a Addr, buf []byte) unix.Errno {
+	g := r.g()
+	for done := uint64(0); done < uint64(len(buf)); {
+		p := a + Addr(done)
+		n := min(uint64(len(buf))-done, g-uint64(p)%g)
+		piece := buf[done : done+n]
+		if e := sp.CheckAccess(p, n, AccessWrite); e != 0 {
+			// A fault the guest sees (and no stack growth: the
+			// harness never touches pages the kernel shows unmapped).
+			return e
+		}
+		if sp.HostAllows(p, n, AccessWrite) {
+			if e := sp.CopyOut(p, piece); e != 0 {
+				return e
+			}
+		} else if f, _ := sp.HandleFault(sp.Base()+uintptr(p), AccessWrite); !f.Emulate || sp.StoreSlow(p, piece) != 0 {
+			return unix.EFAULT
+		} else {
+			r.countSlot(sp, p)
+		}
+		done += n
+	}
+	return 0
+}
+
 // emulatedRead reads the guest page at host address sh, whose host read
 // faulted, as a CPU would with G < H: HandleFault, and if it says Emulate,
 // LoadSlow. It returns the page and false, or nil and true (a fault the
@@ -1877,7 +1913,20 @@ func (r *diffRunner) emulatedRead(sh uintptr) ([]byte, bool) {
 	if sp.LoadSlow(Addr(sh-sp.Base()), b) != 0 {
 		return nil, true
 	}
+	r.countSlot(sp, Addr(sh-sp.Base()))
 	return b, false
+}
+
+// countSlot counts a slow access at a that went through a slot (slots.go).
+func (r *diffRunner) countSlot(sp *Space, a Addr) {
+	sp.mu.RLock()
+	_, ok := sp.slotOf(Addr(alignDown(uint64(a), sp.hostPage)))
+	sp.mu.RUnlock()
+	if ok {
+		r.stats["slow accesses through a slot"]++
+	} else {
+		r.stats["slow accesses not through a slot"]++
+	}
 }
 
 // --- generation ----------------------------------------------------------

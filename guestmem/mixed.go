@@ -36,12 +36,16 @@ import (
 // wholly past end of file, count as PROT_NONE). So the host MMU still
 // catches every access the guest may not make; an access the guest may
 // make but the host page forbids faults too, and HandleFault answers
-// Emulate: the CPU makes it with LoadSlow, StoreSlow or FetchSlow, which go
-// through /proc/self/mem (private pages), or write the backing file at the
-// page's offset (shared pages; the host refuses forced writes to shared
-// mappings), or an alias of the shm segment outside the window. Only
-// mixed host pages cost anything: a host page wholly inside one mapping
-// has that mapping's own protection.
+// Emulate: the CPU makes it with LoadSlow, StoreSlow or FetchSlow. A host
+// page of private memory moves on its first such access into a slot of a
+// memory file of the Space's own, mapped a second time outside the window
+// (slots.go): its slow accesses are then plain copies through that alias.
+// Other private pages (a private file mapped directly) go through
+// /proc/self/mem; stores to shared pages write the backing file at the
+// page's offset (the host refuses forced writes to shared mappings), or an
+// alias of the shm segment outside the window. Only mixed host pages cost
+// anything: a host page wholly inside one mapping has that mapping's own
+// protection.
 //
 // Operations make host calls for the host pages wholly inside their ranges
 // as with G >= H (host_linux.go clips them), and note the host pages at the
