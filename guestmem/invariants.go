@@ -369,6 +369,11 @@ func (s *Space) checkSmallSegLocked(start, end uintptr, seg hostSeg, locks bool)
 		if _, slotted := s.slotOf(hp); slotted && !s.slotWorthy(hp, s.planLocked(hp)) {
 			return fmt.Errorf("host page %v is in a slot but holds no mapping boundary of private memory", Range{hp, hp + h})
 		}
+		if view, ok := s.slots.view[hp]; ok {
+			if err := s.checkView(hp, view); err != nil {
+				return err
+			}
+		}
 		if v != nil && v.end >= hp+h && !s.hasCodePageLocked(hp) {
 			runEnd := min(end, s.hostAddr(Addr(alignDown(uint64(v.end), s.hostPage))))
 			if s.isCopy(v) {
@@ -464,6 +469,25 @@ func (s *Space) checkSlotSeg(hp Addr, p hostPlan, seg hostSeg) error {
 	if seg.start > s.hostAddr(hp) || seg.perms != want || seg.ino != st.Ino || got != s.slots.off[hp] {
 		return fmt.Errorf("host page %v in a slot at %#x: host shows %s inode %d offset %#x from %#x, want %s inode %d",
 			Range{hp, hp + Addr(s.hostPage)}, s.slots.off[hp], seg.perms, seg.ino, got, seg.start, want, st.Ino)
+	}
+	return nil
+}
+
+// checkView checks that the view of host page hp (slots.go) maps the file
+// page the window maps there.
+func (s *Space) checkView(hp Addr, view uintptr) error {
+	p := s.planLocked(hp)
+	if !p.mapped || !p.shared || p.file == nil || p.file.isShm {
+		// (A view outlives the mapping boundary that made it worth
+		// having while the window maps the same file page.)
+		return fmt.Errorf("host page %v has a view but is not a shared file page", Range{hp, hp + Addr(s.hostPage)})
+	}
+	segs, err := readHostMaps(view, view+uintptr(s.hostPage))
+	if err != nil {
+		return err
+	}
+	if len(segs) != 1 || segs[0].ino != p.file.ino || segs[0].off+uint64(view-segs[0].start) != p.base {
+		return fmt.Errorf("the view of host page %v at %#x shows %+v, want inode %d offset %#x", Range{hp, hp + Addr(s.hostPage)}, view, segs, p.file.ino, p.base)
 	}
 	return nil
 }

@@ -1917,15 +1917,21 @@ func (r *diffRunner) emulatedRead(sh uintptr) ([]byte, bool) {
 	return b, false
 }
 
-// countSlot counts a slow access at a that went through a slot (slots.go).
+// countSlot counts a slow access at a by the way it went: through a slot
+// or a view (slots.go), or neither.
 func (r *diffRunner) countSlot(sp *Space, a Addr) {
+	hp := Addr(alignDown(uint64(a), sp.hostPage))
 	sp.mu.RLock()
-	_, ok := sp.slotOf(Addr(alignDown(uint64(a), sp.hostPage)))
+	_, slot := sp.slotOf(hp)
+	_, view := sp.slots.view[hp]
 	sp.mu.RUnlock()
-	if ok {
+	switch {
+	case slot:
 		r.stats["slow accesses through a slot"]++
-	} else {
-		r.stats["slow accesses not through a slot"]++
+	case view:
+		r.stats["slow accesses through a view"]++
+	default:
+		r.stats["slow accesses through neither"]++
 	}
 }
 

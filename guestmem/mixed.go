@@ -1031,7 +1031,7 @@ func (s *Space) slowSmallLocked(a Addr, buf []byte, write, create bool) unix.Err
 		if v.file != nil && s.pastEOF(v, p) {
 			return unix.EFAULT
 		}
-		if !v.shared && s.slotAccess(p, chunk, write, create) {
+		if !(v.file != nil && v.file.isShm) && s.slotAccess(p, chunk, write, create) {
 			done += n
 			continue
 		}

@@ -6,7 +6,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Slots: fast slow accesses on mixed host pages (G < H).
+// Slots and views: fast slow accesses on mixed host pages (G < H).
 //
 // A host page holding a mapping boundary (guest pages with different
 // protections, or mapped and unmapped guest pages) takes the most
@@ -40,6 +40,12 @@ import (
 // pages wholly inside one mapping have its protection and need no slow
 // access), so the host pages of one guest mapping's inside, which moves
 // by page tables, are never slots.
+//
+// A shared host page needs no slot: its file (or shared memory file) page
+// can be mapped a second time as it is. Its first slow access gives it a
+// view, that page mapped outside the window, kept until the host page is
+// replaced. (A SysV shm page has no descriptor to map; its slow stores
+// still duplicate the window's mapping each time.)
 
 // slotSet is the Space's memory file of slots. Guarded by Space.mu: read
 // (lookups, copies through the alias) under either lock, changed under the
@@ -58,6 +64,11 @@ type slotSet struct {
 	// off is the slot of each slotted host page; pages lists them sorted.
 	off   map[Addr]uint64
 	pages []Addr
+	// view is the second mapping, outside the window, of each shared host
+	// page given one (a file or shared memory file page: viewLocked);
+	// viewPages lists them sorted.
+	view      map[Addr]uintptr
+	viewPages []Addr
 }
 
 // slotOf returns the alias address of host page hp's slot, if it has one.
@@ -70,9 +81,11 @@ func (s *Space) slotOf(hp Addr) (uintptr, bool) {
 }
 
 // slotWorthy reports whether host page hp, of plan np, is one to slot: a
-// host page of private memory holding a mapping boundary.
+// host page of private memory holding a mapping boundary, that the host
+// does not let the guest write (so no direct store from another thread
+// can land in the old page while its contents are being copied).
 func (s *Space) slotWorthy(hp Addr, np hostPlan) bool {
-	if !np.mapped || np.file != nil || np.shared || np.conflict {
+	if !np.mapped || np.file != nil || np.shared || np.conflict || np.prot&unix.PROT_WRITE != 0 {
 		return false
 	}
 	v := s.vmas.lowerBound(hp)
@@ -166,27 +179,37 @@ func (s *Space) freeSlotLocked(off uint64) {
 	s.slots.free = append(s.slots.free, off)
 }
 
-// slotsIn returns the index range in s.slots.pages of the slotted host
-// pages in r.
-func (s *Space) slotsIn(r Range) (int, int) {
-	lo, _ := slices.BinarySearch(s.slots.pages, Addr(alignDown(uint64(r.Start), s.hostPage)))
-	hi, _ := slices.BinarySearch(s.slots.pages, r.End)
+// pagesIn returns the index range in pages (sorted host page addresses)
+// of the host pages in r.
+func pagesIn(pages []Addr, r Range, h uint64) (int, int) {
+	lo, _ := slices.BinarySearch(pages, Addr(alignDown(uint64(r.Start), h)))
+	hi, _ := slices.BinarySearch(pages, r.End)
 	return lo, hi
 }
 
-// dropSlotsLocked forgets the slots of the host pages in r, which a host
-// call has just replaced.
+// dropSlotsLocked forgets the slots and views of the host pages in r,
+// which a host call has just replaced.
 // Preconditions: s.mu is held for writing.
 func (s *Space) dropSlotsLocked(r Range) {
-	if len(s.slots.pages) == 0 || r.empty() {
+	if r.empty() {
 		return
 	}
-	lo, hi := s.slotsIn(r)
-	for _, hp := range s.slots.pages[lo:hi] {
-		s.freeSlotLocked(s.slots.off[hp])
-		delete(s.slots.off, hp)
+	if len(s.slots.pages) > 0 {
+		lo, hi := pagesIn(s.slots.pages, r, s.hostPage)
+		for _, hp := range s.slots.pages[lo:hi] {
+			s.freeSlotLocked(s.slots.off[hp])
+			delete(s.slots.off, hp)
+		}
+		s.slots.pages = slices.Delete(s.slots.pages, lo, hi)
 	}
-	s.slots.pages = slices.Delete(s.slots.pages, lo, hi)
+	if len(s.slots.viewPages) > 0 {
+		lo, hi := pagesIn(s.slots.viewPages, r, s.hostPage)
+		for _, hp := range s.slots.viewPages[lo:hi] {
+			hostMunmapOutside(s.slots.view[hp], s.hostPage)
+			delete(s.slots.view, hp)
+		}
+		s.slots.viewPages = slices.Delete(s.slots.viewPages, lo, hi)
+	}
 }
 
 // unslotRangeLocked turns the slotted host pages in r back into private
@@ -197,7 +220,7 @@ func (s *Space) unslotRangeLocked(r Range) {
 	if len(s.slots.pages) == 0 || r.empty() {
 		return
 	}
-	lo, hi := s.slotsIn(r)
+	lo, hi := pagesIn(s.slots.pages, r, s.hostPage)
 	pages := slices.Clone(s.slots.pages[lo:hi])
 	for _, hp := range pages {
 		s.unslotLocked(hp)
@@ -233,22 +256,74 @@ func (s *Space) unslotLocked(hp Addr) {
 	s.finishHostPage(r, s.planLocked(hp))
 }
 
+// viewLocked gives shared host page hp, of plan np, a view: the same file
+// page mapped a second time outside the window, readable, and writable if
+// the file allows it. Slow accesses to shared pages then go through it
+// rather than /proc/self/mem (loads) or a mapping made for each store.
+// The view stays valid as long as the window maps that file page there;
+// whatever replaces the host page drops it (dropSlotsLocked).
+// Preconditions: s.mu is held for writing.
+func (s *Space) viewLocked(hp Addr, np hostPlan) bool {
+	prot := unix.PROT_READ
+	if np.file.writable {
+		prot |= unix.PROT_WRITE
+	}
+	v, e := hostMmapAnywhere(s.hostPage, prot, unix.MAP_SHARED, np.file.fd, np.base)
+	if e != 0 {
+		s.debugf("guestmem: no view of host page %#x: %v", uint64(hp), e)
+		return false
+	}
+	ss := &s.slots
+	if ss.view == nil {
+		ss.view = make(map[Addr]uintptr)
+	}
+	i, _ := slices.BinarySearch(ss.viewPages, hp)
+	ss.viewPages = slices.Insert(ss.viewPages, i, hp)
+	ss.view[hp] = v
+	return true
+}
+
+// viewWorthy reports whether host page hp, of plan np, is one to give a
+// view: a direct shared host page of a file or shared memory file (not a
+// shm segment, which has no descriptor) holding a mapping boundary.
+func (s *Space) viewWorthy(hp Addr, np hostPlan) bool {
+	if !np.mapped || !np.shared || np.file == nil || np.file.isShm || np.file.fd < 0 {
+		return false
+	}
+	v := s.vmas.lowerBound(hp)
+	return v == nil || v.start > hp || v.end < hp+Addr(s.hostPage)
+}
+
 // slotAccess makes a slow access of buf at a (inside one guest page,
-// checked against the guest's protections) through host page hp's slot,
-// making the slot first when the host page is worth one and create is set
-// (s.mu held for writing). It reports false when there is no slot.
+// checked against the guest's protections) through host page hp's slot
+// (private memory) or view (shared), making it first when the host page
+// is worth one and create is set (s.mu held for writing). It reports false
+// when there is neither.
 func (s *Space) slotAccess(a Addr, buf []byte, write, create bool) bool {
 	hp := Addr(alignDown(uint64(a), s.hostPage))
 	alias, ok := s.slotOf(hp)
+	if !ok {
+		alias, ok = s.slots.view[hp]
+	}
 	if !ok {
 		if !create {
 			return false
 		}
 		np := s.planLocked(hp)
-		if !s.slotWorthy(hp, np) || !s.slotLocked(hp, np) {
+		switch {
+		case s.slotWorthy(hp, np):
+			if !s.slotLocked(hp, np) {
+				return false
+			}
+			alias, _ = s.slotOf(hp)
+		case s.viewWorthy(hp, np):
+			if !s.viewLocked(hp, np) {
+				return false
+			}
+			alias = s.slots.view[hp]
+		default:
 			return false
 		}
-		alias, _ = s.slotOf(hp)
 	}
 	mem := hostBytes(alias+uintptr(a-hp), uint64(len(buf)))
 	if write {
@@ -283,10 +358,12 @@ func (s *Space) slotResidentLocked(p Addr) (resident, slotted bool) {
 
 // closeSlots releases the memory file and its alias.
 func (s *Space) closeSlots() {
-	if s.slots.fd < 0 {
-		return
+	for _, v := range s.slots.view {
+		hostMunmapOutside(v, s.hostPage)
 	}
-	hostMunmapOutside(s.slots.alias, s.slots.aliasLen)
-	unix.Close(s.slots.fd)
+	if s.slots.fd >= 0 {
+		hostMunmapOutside(s.slots.alias, s.slots.aliasLen)
+		unix.Close(s.slots.fd)
+	}
 	s.slots = slotSet{fd: -1}
 }

@@ -3,6 +3,8 @@ package guestmem
 import (
 	"bytes"
 	"fmt"
+	"os"
+	"sync"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -188,5 +190,146 @@ func testSlots(t *testing.T, h uint64) {
 	}
 	if slotted(a) || st.Blocks != 0 {
 		t.Fatalf("after munmap: slotted %v, the memory file holds %d blocks", slotted(a), st.Blocks)
+	}
+}
+
+// TestViews follows a shared file host page with a mapping boundary (its
+// last guest page unmapped, so the host page is inaccessible on the host):
+// the first slow access gives it a view, stores through it reach the
+// file, and unmapping drops it.
+func TestViews(t *testing.T) {
+	for _, h := range []uint64{16384, 65536} {
+		t.Run(fmt.Sprintf("H%dK", h/1024), func(t *testing.T) {
+			const g = 4096
+			s, err := New(Config{GuestPageSize: g, HostPageSize: h})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			f, err := os.CreateTemp(t.TempDir(), "view")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer f.Close()
+			if err := f.Truncate(int64(h)); err != nil {
+				t.Fatal(err)
+			}
+			viewed := func(a Addr) bool {
+				s.mu.RLock()
+				defer s.mu.RUnlock()
+				_, ok := s.slots.view[Addr(alignDown(uint64(a), h))]
+				return ok
+			}
+			n := h/g - 1
+			r, e := s.Mmap(0, 2*h, ProtNone, MapPrivate|MapAnonymous, -1, 0)
+			if e != 0 {
+				t.Fatal(e)
+			}
+			s.Munmap(r, 2*h)
+			a, e := s.Mmap(Addr(alignUp(uint64(r), h)), n*g, ProtRead|ProtWrite, MapShared|MapFixed, int(f.Fd()), 0)
+			if e != 0 {
+				t.Fatal(e)
+			}
+			if uint64(a)%h != 0 || s.HostAllows(a, 1, AccessRead) {
+				t.Fatalf("mapped at %#x, host readable %v: the test needs an inaccessible host page", uint64(a), s.HostAllows(a, 1, AccessRead))
+			}
+			if e := s.StoreSlow(a+g+5, []byte{0x77}); e != 0 || !viewed(a) {
+				t.Fatalf("store: %v, viewed %v", e, viewed(a))
+			}
+			if err := s.CheckInvariants(); err != nil {
+				t.Fatal(err)
+			}
+			var b [1]byte
+			if _, err := f.ReadAt(b[:], g+5); err != nil || b[0] != 0x77 {
+				t.Fatalf("the file holds %#x (%v) after the store, want 0x77", b[0], err)
+			}
+			if _, err := f.WriteAt([]byte{0x66}, 2*g); err != nil {
+				t.Fatal(err)
+			}
+			if e := s.LoadSlow(a+2*g, b[:]); e != 0 || b[0] != 0x66 {
+				t.Fatalf("load of a byte the file holds: %v %#x, want 0x66", e, b[0])
+			}
+			if e := s.Munmap(a, n*g); e != 0 {
+				t.Fatal(e)
+			}
+			if viewed(a) {
+				t.Fatal("the view outlived the mapping")
+			}
+			if err := s.CheckInvariants(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestSlotsConcurrent makes slow accesses, copies and mprotects on one
+// mixed host page from several goroutines at once (run it with -race):
+// slots are made and dropped under the write lock while copies read
+// them, and each goroutine reads back what it last wrote at its own
+// offset.
+func TestSlotsConcurrent(t *testing.T) {
+	const g, h = 4096, 16384
+	s, err := New(Config{GuestPageSize: g, HostPageSize: h})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	r, e := s.Mmap(0, 2*h, ProtRead|ProtWrite, MapPrivate|MapAnonymous, -1, 0)
+	if e != 0 {
+		t.Fatal(e)
+	}
+	a := Addr(alignUp(uint64(r), h))
+	if e := s.Mprotect(a+3*g, g, ProtRead); e != 0 {
+		t.Fatal(e)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			at := a + Addr(w*64)
+			for i := 0; i < 2000; i++ {
+				v := []byte{byte(i + w)}
+				var e unix.Errno
+				if w%2 == 0 {
+					e = s.StoreSlow(at, v)
+				} else {
+					e = s.CopyOut(at, v)
+				}
+				if e != 0 {
+					errs <- fmt.Errorf("goroutine %d store %d: %v", w, i, e)
+					return
+				}
+				var b [1]byte
+				if w%2 == 0 {
+					e = s.LoadSlow(at, b[:])
+				} else {
+					e = s.CopyIn(b[:], at)
+				}
+				if e != 0 || b[0] != v[0] {
+					errs <- fmt.Errorf("goroutine %d round %d: read %#x (%v), wrote %#x", w, i, b[0], e, v[0])
+					return
+				}
+			}
+		}(w)
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; i < 300; i++ {
+			if e := s.Mprotect(a+2*g, g, []int{ProtRead, ProtRead | ProtWrite}[i%2]); e != 0 {
+				errs <- fmt.Errorf("mprotect: %v", e)
+				return
+			}
+		}
+	}()
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if err := s.CheckInvariants(); err != nil {
+		t.Fatal(err)
 	}
 }
