@@ -294,8 +294,8 @@ func (s *Space) installLocked(v *vma, fd int, fi *fileInfo, flags int) unix.Errn
 			probe = &backing{anonShared: true}
 			if flags&MapAnonymous != 0 {
 				off = 0
-			} else if limit := alignUp(r.Len(), s.hostPage); off > limit {
-				off = limit
+			} else {
+				off -= s.zeroBias(off, r.Len())
 			}
 		case v.shared:
 			probe = &backing{dev: fi.stat.Dev, ino: fi.stat.Ino}
@@ -342,12 +342,8 @@ func (s *Space) installLocked(v *vma, fd int, fi *fileInfo, flags int) unix.Errn
 		}
 		if flags&MapAnonymous != 0 {
 			v.off = 0
-		} else if limit := alignUp(r.Len(), s.hostPage); v.off > limit {
-			// Shared /dev/zero at an offset past the object's size: every
-			// page raises SIGBUS. The host refuses offsets past 2^63, so
-			// it maps the object at its size, which does the same; the
-			// guest still sees its offset.
-			b.offBias = v.off - limit
+		} else {
+			b.offBias = s.zeroBias(v.off, r.Len())
 		}
 		if e := s.hostMmap(r, hprot, unix.MAP_SHARED|extra, b.fd, v.off-b.offBias); e != 0 {
 			s.unrefBacking(b)
@@ -367,6 +363,20 @@ func (s *Space) installLocked(v *vma, fd int, fi *fileInfo, flags int) unix.Errn
 	s.hostLockLike(v, r)
 	s.mergeAround(v)
 	return 0
+}
+
+// zeroBias returns the offBias of a shared /dev/zero mapping of length
+// bytes at offset off. At an offset past the object's size (length) every
+// page raises SIGBUS, as in Linux; the host refuses offsets past 2^63, so
+// it maps the object a little past its size instead, which does the same,
+// at an offset congruent to off modulo H (so that with G < H the address
+// choice can go by off, see findfree.go). The guest still sees its offset.
+func (s *Space) zeroBias(off, length uint64) uint64 {
+	limit := alignUp(length, s.hostPage)
+	if off <= limit {
+		return 0
+	}
+	return alignDown(off-limit, s.hostPage)
 }
 
 // mapFileLocked maps the guest's file fd at v. The host maps it first at an
