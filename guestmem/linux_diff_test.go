@@ -93,10 +93,18 @@ package guestmem
 //     with another mapping's pages) is skipped on both sides: the Space is
 //     asked first in probe mode (Space.probe), which stops before changing
 //     anything, and the refusal is counted under "skip: G < H refuses ...";
-//   - a private file page the Space holds as an anonymous copy does not see
-//     writes made to the file after it was copied: where the kernel's page
-//     still equals the file's page and the Space's differs, the page is
-//     counted under "compare-skip: G < H: ..." instead.
+//   - stale copies: a private file page the Space holds in an anonymous
+//     copy (an offset not congruent modulo H, or a host page shared with
+//     other mappings; Space.heldAsCopy) does not see writes made to the
+//     file after it was copied. When a write reaches a test file's page
+//     (a store through a shared mapping, or MADV_REMOVE punching a hole)
+//     while such a copy of that file page exists and the kernel's page
+//     still reads the file (pagemap shows no anonymous page: never
+//     written), the copy is marked stale (diffRunner.stale). A stale
+//     page's contents are not compared, counted under "compare-skip: G <
+//     H: stale copy ...", until it is replaced (munmap, mmap over it,
+//     MADV_DONTNEED, the source of a move); a move carries the mark to
+//     the page's new place.
 // Contents of guest pages whose host page forbids a read are read as a CPU
 // would, through HandleFault and LoadSlow.
 //
@@ -152,6 +160,7 @@ import (
 	"os"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -529,6 +538,7 @@ type diffRunner struct {
 	kvmas    []orcVMA // kernel VMAs in the region after the last operation
 	gd       bool     // a MAP_GROWSDOWN mapping was made this episode
 	lazy     []bool   // pages given MADV_FREE (see the package comment)
+	stale    []bool   // G < H: stale copies (see diffSkipStale)
 	kdesc    []diffPage
 	sdesc    []diffPage
 	kpres    []bool
@@ -546,7 +556,7 @@ func newDiffRunner(c *diffCase, proc *orcProc, kf, sf *orcFiles) *diffRunner {
 	return &diffRunner{
 		c: c, proc: proc, kf: kf, sf: sf,
 		model: diffPlaceModel{x: c.x, size: c.size(), g: c.g, gap: c.gap},
-		lazy:  make([]bool, n), kdesc: make([]diffPage, n), sdesc: make([]diffPage, n),
+		lazy:  make([]bool, n), stale: make([]bool, n), kdesc: make([]diffPage, n), sdesc: make([]diffPage, n),
 		kpres: make([]bool, n), spres: make([]bool, n),
 		kbuf: make([]byte, 2*diffHostPage), sbuf: make([]byte, 2*diffHostPage),
 		stats: map[string]int{},
@@ -571,6 +581,8 @@ func (r *diffRunner) start() error {
 	r.sp = sp
 	r.gd = false
 	clear(r.lazy)
+	clear(r.stale)
+	clear(r.kdesc)
 	r.steps = 0
 	return r.readKernel(false)
 }
@@ -725,8 +737,13 @@ func (r *diffRunner) step(o diffOp) error {
 	case dopMmap:
 		err = r.doMmap(o)
 	case dopMunmap:
-		err = r.doRange(o, func(h uintptr, n uint64) unix.Errno { return orcMunmap(h, n) },
-			func(a Addr, n uint64) unix.Errno { return r.sp.Munmap(a, n) }, false)
+		err = r.doRange(o, func(h uintptr, n uint64) unix.Errno {
+			e := orcMunmap(h, n)
+			if e == 0 {
+				r.unstale(h, n)
+			}
+			return e
+		}, func(a Addr, n uint64) unix.Errno { return r.sp.Munmap(a, n) }, false)
 	case dopMprotect:
 		if o.prot&ProtGrowsDown != 0 {
 			if skip, err := r.growsDownSplit(r.hostAddr(o.addr)); err != nil {
@@ -788,11 +805,20 @@ func (r *diffRunner) doMadvise(o diffOp) error {
 		return errDiffSkip
 	}
 	var kerr unix.Errno
-	err := r.doRange(o, func(h uintptr, n uint64) unix.Errno { kerr = orcMadvise(h, n, o.flags); return kerr },
-		func(a Addr, n uint64) unix.Errno { return r.sp.Madvise(a, n, o.flags) }, true)
+	var missed []int
+	err := r.doRange(o, func(h uintptr, n uint64) unix.Errno {
+		if o.flags == MadvRemove {
+			// Punching holes in the file is a write to it. (A call that
+			// fails may have punched some before it stopped.)
+			missed = r.missedBy(h, n)
+		}
+		kerr = orcMadvise(h, n, o.flags)
+		return kerr
+	}, func(a Addr, n uint64) unix.Errno { return r.sp.Madvise(a, n, o.flags) }, true)
 	if err != nil {
 		return err
 	}
+	r.markStale(missed)
 	// Track MADV_FREE (tolerated) and what ends it (zapping).
 	h := r.hostAligned(o.addr)
 	n := r.hostLen(o.length, h)
@@ -813,9 +839,11 @@ func (r *diffRunner) doMadvise(o diffOp) error {
 			// Zapped, if the call succeeded (a failure may have zapped
 			// some mappings before the one it stopped at: they stay
 			// tolerated). MADV_REMOVE applies to shared pages only,
-			// which are never lazily freed.
+			// which are never lazily freed. A private file page zapped
+			// shows the file again on both sides.
 			if kerr == 0 {
 				r.lazy[i] = false
+				r.stale[i] = false
 			}
 		}
 	}
@@ -1023,6 +1051,7 @@ func (r *diffRunner) doMmap(o diffOp) error {
 		if want := r.toGuest(kres); sres != want {
 			return diffDiverge("kernel (model) mapped at %#x, guestmem at %#x", uint64(want), uint64(sres))
 		}
+		r.unstale(kres, gl)
 		if o.flags&MapGrowsDown != 0 {
 			r.gd = true
 		}
@@ -1153,6 +1182,7 @@ func (r *diffRunner) doMremap(o diffOp) error {
 		if want := r.toGuest(kres); sres != want {
 			return diffDiverge("kernel (model) remapped to %#x, guestmem to %#x", uint64(want), uint64(sres))
 		}
+		r.moveStale(hold, kres, r.pageLen(goldLen), rl)
 		// MADV_FREE state moves with the pages.
 		if kres != hold && r.inRegion(hold, 1) {
 			n := min(r.pageLen(goldLen), rl) / diffHostPage
@@ -1402,7 +1432,9 @@ func (r *diffRunner) doWrite(o diffOp) error {
 	buf := r.kbuf[:n]
 	diffPattern(buf, o.data)
 	pre := r.touchablePrefix(h, n)
+	missed := r.missedBy(h, pre)
 	kok := orcWrite(h, buf[:pre]) && pre == n
+	r.markStale(missed)
 	se := r.sp.CopyOut(ga, buf)
 	if kok != (se == 0) {
 		ks := "ok"
@@ -1436,7 +1468,7 @@ func (r *diffRunner) doRead(o diffOp) error {
 	}
 	if kok && !bytes.Equal(kb, sb) {
 		// MADV_FREE tolerance, per byte; a stale copy (G < H), per page.
-		stale := map[uintptr]bool{}
+		counted := map[uintptr]bool{}
 		for i := range kb {
 			if kb[i] != sb[i] {
 				p := (h + uintptr(i)) &^ (diffHostPage - 1)
@@ -1444,16 +1476,12 @@ func (r *diffRunner) doRead(o diffOp) error {
 				if r.lazy[idx] && (kb[i] == 0 || sb[i] == 0) {
 					continue
 				}
-				if _, seen := stale[p]; !seen {
-					page := make([]byte, diffHostPage)
-					sbase, _ := r.sp.Translate(diffG0, r.c.size())
-					stale[p] = orcRead(page, p) && r.staleCopy(r.kdesc[idx], page, nil, sbase+idx*diffHostPage)
-					if stale[p] {
-						r.stats["compare-skip: G < H: private file page held as an anonymous copy does not see later writes to the file"]++
-					}
-				}
-				if !stale[p] {
+				if !r.stale[idx] {
 					return diffDiverge("CopyIn data differs at %#x: kernel %#02x, guestmem %#02x", uint64(ga)+uint64(i), kb[i], sb[i])
+				}
+				if !counted[p] {
+					counted[p] = true
+					r.stats[diffSkipStale]++
 				}
 			}
 		}
@@ -1794,8 +1822,8 @@ func (r *diffRunner) compareContents(full bool) error {
 		if bytes.Equal(kb, sb) {
 			continue
 		}
-		if r.staleCopy(d, kb, sb, sh) {
-			r.stats["compare-skip: G < H: private file page held as an anonymous copy does not see later writes to the file"]++
+		if r.stale[i] {
+			r.stats[diffSkipStale]++
 			continue
 		}
 		for j := range kb {
@@ -1810,36 +1838,116 @@ func (r *diffRunner) compareContents(full bool) error {
 
 var diffZeroPage [diffHostPage]byte
 
-// staleCopy reports whether private file page d, which reads kb on the
-// kernel and sb in the Space, differs only because the Space holds it as an
-// anonymous copy (G < H: an offset not congruent modulo H, or a host page
-// shared with other mappings) and the file was written since the copy was
-// made: the kernel's page still shows the file (kb is the file's current
-// contents at d.off).
-func (r *diffRunner) staleCopy(d diffPage, kb, sb []byte, sh uintptr) bool {
+// diffSkipStale names the rule of diffRunner.stale.
+const diffSkipStale = "compare-skip: G < H: stale copy (a private file page the Space holds in an anonymous copy missed a later write to the file)"
+
+// missedBy returns the pages that a write to [h, h+n) is about to leave
+// stale (G < H): private pages of a test file that the Space holds in an
+// anonymous copy and the kernel still reads from the file (never written,
+// pagemap shows no anonymous page), whose file page the write reaches
+// through a shared mapping of [h, h+n). Called before the write: a page
+// the write itself then copies on the kernel side is included, which
+// only ever tolerates more.
+func (r *diffRunner) missedBy(h uintptr, n uint64) []int {
 	sp, ok := r.sp.(*Space)
-	if !ok || r.c.h == 0 || d.shared || (d.obj != orcObjFile0 && d.obj != orcObjFile1) {
-		return false
+	if !ok || r.c.h == 0 || n == 0 {
+		return nil
 	}
-	if !sp.heldAsCopy(Addr(sh - sp.Base())) {
-		return false
+	type filePage struct {
+		obj int
+		off uint64
 	}
-	slot := orcFdFile0RW
-	if d.obj == orcObjFile1 {
-		slot = orcFdFile1RW
+	written := map[filePage]bool{}
+	for p := max(h, r.c.x) &^ (diffHostPage - 1); p < h+uintptr(n) && r.inRegion(p, 1); p += diffHostPage {
+		if d := r.kdesc[(p-r.c.x)/diffHostPage]; d.mapped && d.shared && (d.obj == orcObjFile0 || d.obj == orcObjFile1) {
+			written[filePage{d.obj, d.off}] = true
+		}
 	}
-	// The file's page as the page cache holds it (past end of file
-	// included), through a shared mapping of its own.
-	a, e := orcMmap(0, uint64(len(kb)), ProtRead, MapShared, r.kf.fds[slot], d.off)
-	if e != 0 {
-		return false
+	if len(written) == 0 {
+		return nil
 	}
-	defer orcMunmap(a, uint64(len(kb)))
-	f := make([]byte, len(kb))
-	if !orcRead(f, a) {
-		return false
+	sbase, _ := r.sp.Translate(diffG0, r.c.size())
+	var out []int
+	for i, d := range r.kdesc {
+		if !d.mapped || d.shared || !written[filePage{d.obj, d.off}] || r.stale[i] {
+			continue
+		}
+		if sp.heldAsCopy(Addr(sbase+uintptr(i)*diffHostPage-sp.Base())) && !r.kernelCopied(r.c.x+uintptr(i)*diffHostPage) {
+			out = append(out, i)
+		}
 	}
-	return bytes.Equal(f, kb)
+	return out
+}
+
+// markStale marks the pages missedBy returned.
+func (r *diffRunner) markStale(pages []int) {
+	for _, i := range pages {
+		r.stale[i] = true
+	}
+}
+
+// kernelCopied reports whether the kernel's private file page at h has
+// been copied on write: pagemap shows it present (or swapped) and not a
+// file page.
+func (r *diffRunner) kernelCopied(h uintptr) bool {
+	var b [8]byte
+	if _, err := r.proc.pagemap.ReadAt(b[:], int64(h/diffHostPage)*8); err != nil {
+		return true // unknown: tolerate nothing
+	}
+	e := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+	const present, swapped, file = 1 << 63, 1 << 62, 1 << 61
+	return e&swapped != 0 || (e&present != 0 && e&file == 0)
+}
+
+// unstale ends the stale state of the pages of [h, h+n): they were
+// unmapped or mapped anew.
+func (r *diffRunner) unstale(h uintptr, n uint64) {
+	lo, hi := uint64(h)&^(diffHostPage-1), uint64(h)+n
+	if hi < lo {
+		hi = ^uint64(0)
+	}
+	lo, hi = max(lo, uint64(r.c.x)), min(hi, uint64(r.c.x)+r.c.size())
+	for p := lo; p < hi; p += diffHostPage {
+		r.stale[(p-uint64(r.c.x))/diffHostPage] = false
+	}
+}
+
+// moveStale carries the stale state of the pages an mremap moved from hold
+// (oldLen bytes) to kres (newLen bytes): the moved pages keep it, the pages
+// left behind (unmapped, or empty again with DONTUNMAP) and the grown part
+// lose it. Where several mappings moved at once, the target pages facing
+// the gaps between them keep what they had.
+func (r *diffRunner) moveStale(hold, kres uintptr, oldLen, newLen uint64) {
+	if kres == hold {
+		if oldLen > newLen {
+			r.unstale(hold+uintptr(newLen), oldLen-newLen)
+		}
+		return
+	}
+	n := int(min(oldLen, newLen) / diffHostPage)
+	moved := make([]bool, n)
+	wasMapped := make([]bool, n)
+	for k := range n {
+		if p := hold + uintptr(k)*diffHostPage; r.inRegion(p, 1) {
+			i := (p - r.c.x) / diffHostPage
+			moved[k], wasMapped[k] = r.stale[i], r.kdesc[i].mapped
+		}
+	}
+	r.unstale(hold, oldLen)
+	for k := 0; uint64(k)*diffHostPage < newLen; k++ {
+		p := kres + uintptr(k)*diffHostPage
+		if !r.inRegion(p, 1) {
+			continue
+		}
+		i := (p - r.c.x) / diffHostPage
+		switch {
+		case k >= n:
+			r.stale[i] = false
+		case wasMapped[k]:
+			r.stale[i] = moved[k]
+		}
+	}
 }
 
 // heldAsCopy reports whether the private file page at a is held in an
@@ -2630,4 +2738,49 @@ func TestLinuxDiffSelfCheck(t *testing.T) {
 		return &orcKernelTarget{base: tx, g0: diffG0, size: c.size(), proc: p, placer: m}, nil
 	}
 	runDiff(t, c, max(2000, *diffOps/40))
+}
+
+// TestLinuxDiffStaleCopy runs, with G < H, the case the stale-copy rule
+// (diffSkipStale) is for: a private file page held in an anonymous copy
+// (MAP_FIXED at an address not congruent to its offset modulo H) misses a
+// store to the file through a shared mapping, then the guest writes the
+// private page, whose kernel copy includes the store. The page is not
+// compared until MADV_DONTNEED makes both sides read the file again; and
+// without the store through the shared mapping nothing is skipped.
+func TestLinuxDiffStaleCopy(t *testing.T) {
+	c := newDiffCase(diffSlotTable, diffHostPage)
+	c.h = 64 << 10
+	env := setupDiff(t, c)
+	r := newDiffRunner(c, env.proc, env.kf, env.sf)
+	const rw = ProtRead | ProtWrite
+	at := func(v int64) diffAddr { return diffAddr{v: v} }
+	ops := []diffOp{
+		{kind: dopMmap, addr: at(0x1000), length: diffLen{v: 0x1000}, prot: rw, flags: MapPrivate | MapFixed, fd: orcFdFile0RW},
+		{kind: dopRead, addr: at(0x1000), length: diffLen{v: 16}},
+		{kind: dopMmap, addr: at(0x20000), length: diffLen{v: 0x1000}, prot: rw, flags: MapShared | MapFixed, fd: orcFdFile0RW},
+		{kind: dopWrite, addr: at(0x20010), length: diffLen{v: 16}, data: 1},
+		{kind: dopWrite, addr: at(0x1800), length: diffLen{v: 16}, data: 2},
+		{kind: dopRead, addr: at(0x1000), length: diffLen{v: 0x1000}},
+		{kind: dopMadvise, addr: at(0x1000), length: diffLen{v: 0x1000}, flags: MadvDontNeed},
+		{kind: dopRead, addr: at(0x1000), length: diffLen{v: 0x1000}},
+	}
+	for _, tc := range []struct {
+		name  string
+		ops   []diffOp
+		skips bool
+	}{
+		{"store through a shared mapping", ops, true},
+		{"no store to the file", append(append([]diffOp{}, ops[:3]...), ops[4:]...), false},
+	} {
+		r.stats = map[string]int{}
+		if i, err := r.runOps(tc.ops); err != nil {
+			t.Fatalf("%s: operation %d: %v\n%s", tc.name, i, err, diffFormatOps(tc.ops))
+		}
+		if got := r.stats[diffSkipStale] > 0; got != tc.skips {
+			t.Errorf("%s: stale-copy skips %d, want some: %v", tc.name, r.stats[diffSkipStale], tc.skips)
+		}
+		if slices.Contains(r.stale, true) {
+			t.Errorf("%s: pages still marked stale after MADV_DONTNEED", tc.name)
+		}
+	}
 }
