@@ -86,13 +86,29 @@ package guestmem
 //
 // TestLinuxDiff/H16K and H64K give the Space
 // Config.HostPageSize 16 KiB or 64 KiB; the kernel is the oracle as it is,
-// G being its page size. Two rules of the Space are named, not divergences:
+// G being its page size. Address choice follows the Space's rule for
+// G < H (findfree.go), which the placement model applies to the kernel's
+// layout:
+//   - the host pages that hold a shared mapping's pages are never free
+//     (no other mapping can share them);
+//   - shared mappings (file, anonymous, /dev/zero), private file mappings,
+//     and private anonymous ones (or private /dev/zero) whose length is a
+//     multiple of H get whole host pages of their own: the highest free
+//     run of whole host pages of lead+length bytes (rounded up to H), at
+//     run+lead, lead being the file offset modulo H (0 for anonymous
+//     memory); a moved mapping by the offset of its first moved page and
+//     its new length; a hint is honoured only if it is congruent to lead
+//     and its host pages hold nothing else;
+//   - other private anonymous mappings are placed as a 4 KiB kernel would.
+// Two rules of the Space are named, not divergences:
 //   - an mmap or mremap the Space refuses with EINVAL because no host
 //     mapping could hold it (a shared page whose file offset is not
 //     congruent to its address modulo H, or that would share a host page
 //     with another mapping's pages) is skipped on both sides: the Space is
 //     asked first in probe mode (Space.probe), which stops before changing
-//     anything, and the refusal is counted under "skip: G < H refuses ...";
+//     anything, and the refusal is counted under "skip: G < H refuses ...".
+//     An mmap without MAP_FIXED is never refused: the Space chose its
+//     place, and refusing it is a divergence;
 //   - stale copies: a private file page the Space holds in an anonymous
 //     copy (an offset not congruent modulo H, or a host page shared with
 //     other mappings; Space.heldAsCopy) does not see writes made to the
@@ -413,23 +429,48 @@ func diffHarnessErr(format string, args ...any) error {
 // ends at or below MmapBase (the region's top) and at or below the guard gap
 // of the mapping above it (unmapped_area_topdown). Nothing is placed below
 // MinAddr (the region's bottom).
+//
+// With G < H (h != 0) it is the Space's rule (see the package comment): the
+// host pages of shared mappings are never free, and a mapping of the kind
+// that gets host pages of its own (diffPlaceKind.own) goes to the highest
+// run of whole free host pages that holds it at its lead.
 type diffPlaceModel struct {
 	x    uintptr // host address of the region
 	size uint64
 	g    uint64 // guest page size
 	gap  uint64 // stack guard gap in bytes
+	h    uint64 // host page size given to the Space when G < H, else 0
+}
+
+// diffPlaceKind is what the G < H rule needs to know of a mapping: whether
+// it gets whole host pages of its own, and then the file offset of its
+// first page modulo H (lead).
+type diffPlaceKind struct {
+	own  bool
+	lead uint64
 }
 
 // place returns the guest address for a mapping of length bytes (a multiple
-// of G) with the given hint (G-aligned, or 0), from the kernel's VMAs in the
-// region (which must carry VmFlags when a growsdown mapping may exist).
-func (m *diffPlaceModel) place(vmas []orcVMA, length uint64, hint Addr) (Addr, bool) {
+// of G) of kind k with the given hint (G-aligned, or 0), from the kernel's
+// VMAs in the region (which must carry VmFlags when a growsdown mapping may
+// exist).
+func (m *diffPlaceModel) place(vmas []orcVMA, length uint64, hint Addr, k diffPlaceKind) (Addr, bool) {
 	size := m.size
 	if length == 0 || length > size {
 		return 0, false
 	}
+	h := m.h
+	// The space a VMA takes, relative to the region: with G < H a shared
+	// one takes its host pages whole.
+	used := func(v orcVMA) (uint64, uint64) {
+		s, e := uint64(v.start-m.x), uint64(v.end-m.x)
+		if h != 0 && v.perms[3] == 's' {
+			s, e = s&^(h-1), (e+h-1)&^(h-1)
+		}
+		return s, e
+	}
 	startGap := func(v orcVMA) uint64 { // vm_start_gap, relative to the region
-		s := uint64(v.start - m.x)
+		s, _ := used(v)
 		if v.flags&kfGrowsDown != 0 {
 			if s < m.gap {
 				return 0
@@ -438,39 +479,47 @@ func (m *diffPlaceModel) place(vmas []orcVMA, length uint64, hint Addr) (Addr, b
 		}
 		return s
 	}
-	if hint != 0 && hint >= diffG0 {
-		h := uint64(hint - diffG0)
-		if h+length <= size {
-			ok := true
-			for _, v := range vmas {
-				if uint64(v.end-m.x) > h { // first VMA ending above h
-					ok = h+length <= startGap(v)
-					break
-				}
-			}
-			if ok {
-				return hint, true
+	// free reports whether [a, a+n) (relative) is free and clear of guard gaps.
+	free := func(a, n uint64) bool {
+		if a+n > size {
+			return false
+		}
+		for _, v := range vmas {
+			if _, e := used(v); e > a { // first VMA ending above a
+				return a+n <= startGap(v)
 			}
 		}
+		return true
+	}
+	if hint != 0 && hint >= diffG0 {
+		a := uint64(hint - diffG0)
+		if !k.own {
+			if free(a, length) {
+				return hint, true
+			}
+		} else if lo := a &^ (h - 1); lo+k.lead == a && free(lo, (a+length+h-1)&^(h-1)-lo) {
+			return hint, true
+		}
+	}
+	align, n, lead := m.g, length, uint64(0)
+	if k.own {
+		align, n, lead = h, (k.lead+length+h-1)&^(h-1), k.lead
 	}
 	// Free ranges from the top down.
 	top := size
 	for i := len(vmas); i >= 0; i-- {
 		lo := uint64(0)
 		if i > 0 {
-			lo = uint64(vmas[i-1].end - m.x)
+			_, lo = used(vmas[i-1])
 		}
 		hi := size
 		if i < len(vmas) {
 			hi = startGap(vmas[i])
-			if uint64(vmas[i].start-m.x) < hi {
-				hi = uint64(vmas[i].start - m.x)
-			}
 		}
 		hi = min(hi, top)
-		hi &^= m.g - 1
-		if hi >= lo+length && hi-length >= lo {
-			return diffG0 + Addr(hi-length), true
+		hi &^= align - 1
+		if hi >= lo+n && hi-n >= lo {
+			return diffG0 + Addr(hi-n+lead), true
 		}
 		if i > 0 {
 			top = uint64(vmas[i-1].start - m.x)
@@ -555,7 +604,7 @@ func newDiffRunner(c *diffCase, proc *orcProc, kf, sf *orcFiles) *diffRunner {
 	n := int(c.pages)
 	return &diffRunner{
 		c: c, proc: proc, kf: kf, sf: sf,
-		model: diffPlaceModel{x: c.x, size: c.size(), g: c.g, gap: c.gap},
+		model: diffPlaceModel{x: c.x, size: c.size(), g: c.g, gap: c.gap, h: c.h},
 		lazy:  make([]bool, n), stale: make([]bool, n), kdesc: make([]diffPage, n), sdesc: make([]diffPage, n),
 		kpres: make([]bool, n), spres: make([]bool, n),
 		kbuf: make([]byte, 2*diffHostPage), sbuf: make([]byte, 2*diffHostPage),
@@ -943,6 +992,10 @@ func (r *diffRunner) doMmap(o diffOp) error {
 	if r.smallRefused("mmap needing a host page no host mapping can make (a shared page at an offset not congruent modulo H, or in a host page with other mappings' pages)", func(sp *Space) {
 		sp.Mmap(ga, gl, o.prot, o.flags, sfd, int64(o.off))
 	}) {
+		if !fixed {
+			// The Space chose the place: it must be one the host can hold.
+			return diffDiverge("guestmem refuses (EINVAL) a mmap without MAP_FIXED at a place of its own choosing")
+		}
 		return errDiffSkip
 	}
 	hoff := r.hostOff(o.off)
@@ -985,10 +1038,11 @@ func (r *diffRunner) doMmap(o diffOp) error {
 			if err != nil {
 				return err
 			}
-			e, ok := r.model.place(vmas, rl, hint)
+			e, ok := r.model.place(vmas, rl, hint, r.mmapKind(o, rl))
 			placed := false
-			if ga != 0 && g == diffHostPage {
-				// Check the model against the kernel's own hint handling.
+			if ga != 0 && g == diffHostPage && r.c.h == 0 {
+				// Check the model against the kernel's own hint handling
+				// (with G < H the Space's rule is not the kernel's).
 				hh := r.hostAddr(o.addr)
 				kres, kerr = orcMmap(hh, hl, o.prot, o.flags, kfd, hoff)
 				if kerr == 0 {
@@ -1057,6 +1111,48 @@ func (r *diffRunner) doMmap(o diffOp) error {
 		}
 	}
 	return nil
+}
+
+// mmapKind is the placement kind (G < H) of a non-fixed mmap of length
+// bytes: shared mappings and private file mappings get host pages of their
+// own at their file offset's lead, and so do private anonymous ones (or
+// private /dev/zero, which is anonymous memory) of whole host pages.
+// Anonymous memory starts at offset 0; shared /dev/zero at its offset. A
+// mapping type Linux refuses is placed as any other.
+func (r *diffRunner) mmapKind(o diffOp, length uint64) diffPlaceKind {
+	h := r.c.h
+	if h == 0 || r.c.g >= h {
+		return diffPlaceKind{}
+	}
+	anon := o.flags&MapAnonymous != 0
+	typ := o.flags & MapTypeMask
+	shared := typ == MapShared || (typ == MapSharedValidate && !anon)
+	private := typ == MapPrivate || (typ == mapDroppable && anon)
+	if !shared && !private {
+		return diffPlaceKind{}
+	}
+	switch {
+	case anon && shared:
+		return diffPlaceKind{own: true}
+	case (anon || o.fd == orcFdDevZero) && !shared:
+		return diffPlaceKind{own: length%h == 0}
+	}
+	return diffPlaceKind{own: true, lead: o.off % h}
+}
+
+// moveKind is the placement kind (G < H) of a move of length bytes out of
+// the kernel's mapping at host address hold, as mmapKind from the page's
+// description before the move.
+func (r *diffRunner) moveKind(hold uintptr, length uint64) diffPlaceKind {
+	h := r.c.h
+	if h == 0 || r.c.g >= h || !r.inRegion(hold, 1) {
+		return diffPlaceKind{}
+	}
+	d := r.kdesc[(hold-r.c.x)/diffHostPage]
+	if !d.shared && (d.obj == orcObjNone || d.obj == orcObjDevZero) {
+		return diffPlaceKind{own: length%h == 0}
+	}
+	return diffPlaceKind{own: true, lead: d.off % h}
 }
 
 // mremapLens translates mremap's lengths: rounded up to G (Linux 6.18
@@ -1163,7 +1259,7 @@ func (r *diffRunner) doMremap(o diffOp) error {
 				r.stats["skip: mremap hint outside the region"]++
 				return errDiffSkip
 			}
-			e, ok := r.model.place(vmas, rl, hint)
+			e, ok := r.model.place(vmas, rl, hint, r.moveKind(hold, rl))
 			if !ok {
 				r.stats["skip: mremap move with no room in the region"]++
 				return errDiffSkip
@@ -1230,7 +1326,7 @@ func (r *diffRunner) dontUnmapMove(o diffOp, hold uintptr, holdLen, hnewLen uint
 	if err != nil {
 		return err
 	}
-	e, ok := r.model.place(vmas, rl, gnew)
+	e, ok := r.model.place(vmas, rl, gnew, r.moveKind(hold, rl))
 	if sp, isSpace := r.sp.(*Space); ok && isSpace {
 		if m, found := sp.Lookup(r.guestAddr(o.addr)); found && dontUnmapMergesBack(m, e, rl) {
 			r.stats[diffSkipMergeBack]++
@@ -1252,7 +1348,7 @@ func (r *diffRunner) dontUnmapMove(o diffOp, hold uintptr, holdLen, hnewLen uint
 		*kerr = ke
 		return nil
 	}
-	if r.g() == diffHostPage && gnew != 0 {
+	if r.g() == diffHostPage && r.c.h == 0 && gnew != 0 {
 		atHint, modelHint := k == r.toHost(gnew), ok && e == gnew
 		if atHint != modelHint {
 			return diffHarnessErr("placement model says mremap hint %#x is %v but the kernel moved to %#x", uint64(gnew), modelHint, k)

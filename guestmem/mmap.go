@@ -106,7 +106,7 @@ func (s *Space) mmapLocked(addr Addr, length uint64, prot, flags int, fd int, of
 		}
 	} else {
 		var ok bool
-		addr, ok = s.chooseAddrLocked(addr, length, anon, flags&MapGrowsDown != 0)
+		addr, ok = s.placeLocked(length, s.mmapPlace(addr, length, flags, &fi, uint64(offset)))
 		if !ok {
 			return 0, unix.ENOMEM
 		}
@@ -169,41 +169,6 @@ func (s *Space) intersects(r Range) bool {
 // Linux aligns anonymous mappings of a multiple of it for transparent huge
 // pages.
 func (s *Space) pmdSize() uint64 { return s.guestPage * (s.guestPage / 8) }
-
-// chooseAddrLocked picks the address of a non-fixed mapping, as Linux's
-// default top-down layout does: the hint if the range is free, else the
-// highest free range below the mmap base, else the lowest free range above
-// a third of the address space.
-func (s *Space) chooseAddrLocked(hint Addr, length uint64, anon, growsDown bool) (Addr, bool) {
-	top := s.stackTop
-	if hint != 0 {
-		if uint64(top)-length >= uint64(hint) && hint >= s.minAddr && s.vmas.rangeFree(hint, length) {
-			return hint, true
-		}
-	}
-	if anon && hint == 0 && length%s.pmdSize() == 0 {
-		// Linux 6.8+: anonymous mappings of a multiple of the PMD size
-		// are placed PMD-aligned (padding the search by one PMD).
-		pmd := s.pmdSize()
-		if a, ok := s.findLocked(length+pmd, s.guestPage); ok {
-			sub := (-uint64(a)) & (pmd - 1)
-			if sub == 0 {
-				return a + Addr(pmd), true
-			}
-			return a + Addr(sub), true
-		}
-	}
-	return s.findLocked(length, s.guestPage)
-}
-
-// findLocked is Linux's vm_unmapped_area with the top-down policy and its
-// bottom-up fallback.
-func (s *Space) findLocked(length, align uint64) (Addr, bool) {
-	if a, ok := s.vmas.findDown(length, align, s.minAddr, s.mmapBase, s.stackTop); ok {
-		return a, true
-	}
-	return s.vmas.findUp(length, align, s.legacyBase, s.stackTop, s.stackTop)
-}
 
 // checkFileMapping applies Linux's checks on a file mapping and fills in
 // v's sharing and maximum protection.

@@ -201,7 +201,7 @@ func (s *Space) remapOneLocked(v *vma, addr Addr, oldLen, newLen uint64, flags i
 		}
 		// Linux passes the old address as a hint, which can never be
 		// free: the search decides.
-		dst, ok := s.findLocked(newLen, s.guestPage)
+		dst, ok := s.placeLocked(newLen, s.movePlace(v, addr, newLen, 0))
 		if !ok {
 			return 0, unix.ENOMEM
 		}
@@ -240,7 +240,7 @@ func (s *Space) remapOneLocked(v *vma, addr Addr, oldLen, newLen uint64, flags i
 	if flags&MremapFixed == 0 {
 		// DONTUNMAP without FIXED: new_addr is a hint.
 		var ok bool
-		dst, ok = s.chooseAddrLocked(Addr(alignDown(uint64(newAddr), s.guestPage)), newLen, false, false)
+		dst, ok = s.placeLocked(newLen, s.movePlace(v, addr, newLen, Addr(alignDown(uint64(newAddr), s.guestPage))))
 		if !ok {
 			return 0, unix.ENOMEM
 		}
