@@ -374,3 +374,43 @@ func TestCopyBackToDirect(t *testing.T) {
 		t.Errorf("a page the guest wrote reads %q, want its own bytes", buf)
 	}
 }
+
+// TestMoveSeveralIntoSharedSmallPages: an mremap move of several mappings
+// at once (MREMAP_FIXED, equal lengths) with G < H whose target replaces
+// part of a shared mapping. Taken whole, the move leaves no host page
+// mixing shared and private pages (its target is a whole host page); its
+// first piece alone would, while the second piece's target still holds
+// shared pages, and must not be refused for it.
+func TestMoveSeveralIntoSharedSmallPages(t *testing.T) {
+	const g, h = 4096, 16384
+	s := newTestSpace(t, Config{GuestPageSize: g, HostPageSize: h})
+	r, e := s.Mmap(0, 8*h, ProtNone, MapPrivate|MapAnonymous, -1, 0)
+	if e != 0 {
+		t.Fatal(e)
+	}
+	base := Addr(alignUp(uint64(r), h))
+	shared := base + 4*h
+	if _, e := s.Mmap(shared, 2*h, ProtRead, MapShared|MapAnonymous|MapFixed, -1, 0); e != 0 {
+		t.Fatal(e)
+	}
+	// Two private anonymous mappings, one host page in all, differently
+	// protected so that they stay apart.
+	if _, e := s.Mmap(base+h, 2*g, ProtRead, MapPrivate|MapAnonymous|MapFixed, -1, 0); e != 0 {
+		t.Fatal(e)
+	}
+	if _, e := s.Mmap(base+h+2*g, 2*g, ProtRead|ProtWrite, MapPrivate|MapAnonymous|MapFixed, -1, 0); e != 0 {
+		t.Fatal(e)
+	}
+	if e := s.CopyOut(base+h+2*g, []byte("moved")); e != 0 {
+		t.Fatal(e)
+	}
+	got, e := s.Mremap(base+h, h, h, MremapMayMove|MremapFixed, shared+h)
+	if e != 0 || got != shared+h {
+		t.Fatalf("mremap: %#x %v, want %#x", got, e, shared+h)
+	}
+	mustInvariants(t, s)
+	buf := make([]byte, 5)
+	if s.CopyIn(buf, shared+h+2*g); string(buf) != "moved" {
+		t.Errorf("moved contents %q", buf)
+	}
+}
