@@ -414,3 +414,55 @@ func TestMoveSeveralIntoSharedSmallPages(t *testing.T) {
 		t.Errorf("moved contents %q", buf)
 	}
 }
+
+// TestCopyPastEOF: the last page of a file, past end of file, shows in a
+// mapping what the page cache holds there, and Linux keeps there what a
+// store through a shared mapping left. A private copy of that page (G =
+// 4 KiB, H = 16 KiB, an offset not congruent modulo H) shows the same as
+// a mapping of it on the host does.
+func TestCopyPastEOF(t *testing.T) {
+	const g, h = 4096, 16384
+	s := newTestSpace(t, Config{GuestPageSize: g, HostPageSize: h})
+	fd, err := unix.MemfdCreate("gemu-eof", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	const size = g + 1000 // end of file inside the second page
+	unix.Pwrite(fd, bytes.Repeat([]byte{7}, size), 0)
+	sh, e := s.Mmap(0, 2*g, ProtRead|ProtWrite, MapShared, fd, 0)
+	if e != 0 {
+		t.Fatal(e)
+	}
+	if e := s.CopyOut(sh+size-10, bytes.Repeat([]byte{9}, 100)); e != 0 {
+		t.Fatal(e)
+	}
+	// What the host shows in a fresh mapping of that page.
+	want, err := unix.Mmap(fd, g, g, unix.PROT_READ, unix.MAP_PRIVATE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Munmap(want)
+	r, e := s.Mmap(0, 4*h, ProtNone, MapPrivate|MapAnonymous, -1, 0)
+	if e != 0 {
+		t.Fatal(e)
+	}
+	at := Addr(alignUp(uint64(r), h)) + g // offset 0 at an address not congruent modulo H
+	if _, e := s.Mmap(at, 2*g, ProtRead, MapPrivate|MapFixed, fd, 0); e != 0 {
+		t.Fatal(e)
+	}
+	if !s.heldAsCopy(at) {
+		t.Fatal("the private mapping is not held in a copy: the test needs it to be")
+	}
+	got := make([]byte, g)
+	if e := s.CopyIn(got, at+g); e != 0 {
+		t.Fatal(e)
+	}
+	if !bytes.Equal(got, want) {
+		i := 0
+		for got[i] == want[i] {
+			i++
+		}
+		t.Errorf("the copy's last page differs from the host's mapping of it at %#x: %#x, want %#x", i, got[i], want[i])
+	}
+}
