@@ -881,7 +881,8 @@ func (r *diffRunner) doMadvise(o diffOp) error {
 		case MadvFree:
 			// Read-only pages too: what was written before they lost
 			// PROT_WRITE is freed lazily all the same.
-			if d := r.kdesc[i]; d.mapped && !d.shared && d.obj == orcObjNone {
+			// A private mapping of /dev/zero is anonymous memory too.
+			if d := r.kdesc[i]; d.mapped && !d.shared && (d.obj == orcObjNone || d.obj == orcObjDevZero) {
 				r.lazy[i] = true
 			}
 		case MadvDontNeed, MadvDontNeedLocked:
