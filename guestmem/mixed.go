@@ -417,15 +417,6 @@ func (s *Space) rebuildLocked(hp Addr, d *dirtyPage) {
 			if s.memRead(p, b) != nil {
 				continue // past end of file: nothing to keep
 			}
-			if v := s.vmas.find(p); d.old.file == nil && np.file != nil && v.file != nil && !v.shared && !v.file.devZero {
-				// A private file page leaving an anonymous copy for a
-				// direct host page: if the copy still equals the file,
-				// it was never written, and shows the file again.
-				f := make([]byte, g)
-				if n := s.preadFile(v.file.fd, f, v.off+uint64(p-v.start)); n > 0 && bytes.Equal(f, b) {
-					continue
-				}
-			}
 			saves = append(saves, save{p, b})
 		case srcData:
 			saves = append(saves, save{p, d.data[p]})

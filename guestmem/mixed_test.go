@@ -326,55 +326,6 @@ func TestHostAllowsAndUpdateSlow(t *testing.T) {
 	}
 }
 
-// TestCopyBackToDirect: private file pages held in an anonymous copy while
-// another mapping shares their host page (G = 4 KiB, H = 16 KiB) are held
-// directly again once it goes. The pages never written show the file again
-// and see later writes to it, as on Linux; a page the guest wrote keeps
-// its bytes.
-func TestCopyBackToDirect(t *testing.T) {
-	const g, h = 4096, 16384
-	s := newTestSpace(t, Config{GuestPageSize: g, HostPageSize: h})
-	fd, err := unix.MemfdCreate("gemu-copyback", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer unix.Close(fd)
-	unix.Pwrite(fd, bytes.Repeat([]byte{7}, 4*g), 0) // not zeros: copies of zeros cost nothing
-	hp, e := s.Mmap(0, 2*h, ProtNone, MapPrivate|MapAnonymous, -1, 0)
-	if e != 0 {
-		t.Fatal(e)
-	}
-	hp = Addr(alignUp(uint64(hp), h))
-	if _, e := s.Mmap(hp+g, 3*g, ProtRead|ProtWrite, MapPrivate|MapFixed, fd, g); e != 0 {
-		t.Fatal(e)
-	}
-	if _, e := s.Mmap(hp, g, ProtRead, MapPrivate|MapAnonymous|MapFixed, -1, 0); e != 0 {
-		t.Fatal(e)
-	}
-	if !s.heldAsCopy(hp + g) {
-		t.Fatal("the file pages are not held in a copy: the test needs them to be")
-	}
-	if e := s.CopyOut(hp+3*g, []byte("guest")); e != 0 {
-		t.Fatal(e)
-	}
-	if e := s.Munmap(hp, g); e != 0 {
-		t.Fatal(e)
-	}
-	if s.heldAsCopy(hp + g) {
-		t.Fatal("the file pages are still held in a copy")
-	}
-	mustInvariants(t, s)
-	unix.Pwrite(fd, []byte("file"), 2*g)
-	unix.Pwrite(fd, []byte("file"), 3*g)
-	buf := make([]byte, 5)
-	if s.CopyIn(buf[:4], hp+2*g); string(buf[:4]) != "file" {
-		t.Errorf("a page never written does not see a later write to the file: %q", buf[:4])
-	}
-	if s.CopyIn(buf, hp+3*g); string(buf) != "guest" {
-		t.Errorf("a page the guest wrote reads %q, want its own bytes", buf)
-	}
-}
-
 // TestMoveSeveralIntoSharedSmallPages: an mremap move of several mappings
 // at once (MREMAP_FIXED, equal lengths) with G < H whose target replaces
 // part of a shared mapping. Taken whole, the move leaves no host page
