@@ -111,16 +111,19 @@ package guestmem
 //     place, and refusing it is a divergence;
 //   - stale copies: a private file page the Space holds in an anonymous
 //     copy (an offset not congruent modulo H, or a host page shared with
-//     other mappings; Space.heldAsCopy) does not see writes made to the
-//     file after it was copied. When a write reaches a test file's page
-//     (a store through a shared mapping, or MADV_REMOVE punching a hole)
-//     while such a copy of that file page exists and the kernel's page
-//     still reads the file (pagemap shows no anonymous page: never
-//     written), the copy is marked stale (diffRunner.stale). A stale
-//     page's contents are not compared, counted under "compare-skip: G <
-//     H: stale copy ...", until it is replaced (munmap, mmap over it,
-//     MADV_DONTNEED, the source of a move); a move carries the mark to
-//     the page's new place.
+//     other mappings; Space.copiesIn) does not see writes made to the
+//     file after it was copied; nor does it once its host page is direct
+//     again, since the page keeps the copy's bytes (the Space cannot tell
+//     whether it was written). So a page held in a copy after an
+//     operation is marked (diffRunner.copied) until it is replaced. When
+//     a write reaches a test file's page (a store through a shared
+//     mapping, or MADV_REMOVE punching a hole) while a marked page of
+//     that file page exists and the kernel's page still reads the file
+//     (pagemap shows no anonymous page: never written), that page is
+//     stale (diffRunner.stale): its contents are not compared, counted
+//     under "compare-skip: G < H: stale copy ...", until it is replaced
+//     (munmap, mmap over it, MADV_DONTNEED, the source of a move). A move
+//     carries both marks to the page's new place.
 // Contents of guest pages whose host page forbids a read are read as a CPU
 // would, through HandleFault and LoadSlow.
 //
@@ -587,6 +590,7 @@ type diffRunner struct {
 	kvmas    []orcVMA // kernel VMAs in the region after the last operation
 	gd       bool     // a MAP_GROWSDOWN mapping was made this episode
 	lazy     []bool   // pages given MADV_FREE (see the package comment)
+	copied   []bool   // G < H: pages the Space holds or held in a copy (see diffSkipStale)
 	stale    []bool   // G < H: stale copies (see diffSkipStale)
 	kdesc    []diffPage
 	sdesc    []diffPage
@@ -605,7 +609,7 @@ func newDiffRunner(c *diffCase, proc *orcProc, kf, sf *orcFiles) *diffRunner {
 	return &diffRunner{
 		c: c, proc: proc, kf: kf, sf: sf,
 		model: diffPlaceModel{x: c.x, size: c.size(), g: c.g, gap: c.gap, h: c.h},
-		lazy:  make([]bool, n), stale: make([]bool, n), kdesc: make([]diffPage, n), sdesc: make([]diffPage, n),
+		lazy:  make([]bool, n), stale: make([]bool, n), copied: make([]bool, n), kdesc: make([]diffPage, n), sdesc: make([]diffPage, n),
 		kpres: make([]bool, n), spres: make([]bool, n),
 		kbuf: make([]byte, 2*diffHostPage), sbuf: make([]byte, 2*diffHostPage),
 		stats: map[string]int{},
@@ -631,6 +635,7 @@ func (r *diffRunner) start() error {
 	r.gd = false
 	clear(r.lazy)
 	clear(r.stale)
+	clear(r.copied)
 	clear(r.kdesc)
 	r.steps = 0
 	return r.readKernel(false)
@@ -823,6 +828,7 @@ func (r *diffRunner) step(o diffOp) error {
 	if err != nil {
 		return err
 	}
+	r.noteCopies()
 	r.steps++
 	if diffTrace {
 		fmt.Fprintf(os.Stderr, "step %d %v\n", r.steps, o)
@@ -893,7 +899,7 @@ func (r *diffRunner) doMadvise(o diffOp) error {
 			// shows the file again on both sides.
 			if kerr == 0 {
 				r.lazy[i] = false
-				r.stale[i] = false
+				r.stale[i], r.copied[i] = false, false
 			}
 		}
 	}
@@ -1936,18 +1942,18 @@ func (r *diffRunner) compareContents(full bool) error {
 var diffZeroPage [diffHostPage]byte
 
 // diffSkipStale names the rule of diffRunner.stale.
-const diffSkipStale = "compare-skip: G < H: stale copy (a private file page the Space holds in an anonymous copy missed a later write to the file)"
+const diffSkipStale = "compare-skip: G < H: stale copy (a private file page the Space holds, or held, in an anonymous copy missed a later write to the file)"
 
 // missedBy returns the pages that a write to [h, h+n) is about to leave
-// stale (G < H): private pages of a test file that the Space holds in an
-// anonymous copy and the kernel still reads from the file (never written,
-// pagemap shows no anonymous page), whose file page the write reaches
-// through a shared mapping of [h, h+n). Called before the write: a page
-// the write itself then copies on the kernel side is included, which
-// only ever tolerates more.
+// stale (G < H): private pages of a test file that the Space holds, or
+// held since they were last replaced, in an anonymous copy (r.copied) and
+// the kernel still reads from the file (never written, pagemap shows no
+// anonymous page), whose file page the write reaches through a shared
+// mapping of [h, h+n). Called before the write: a page the write itself
+// then copies on the kernel side is included, which only ever tolerates
+// more.
 func (r *diffRunner) missedBy(h uintptr, n uint64) []int {
-	sp, ok := r.sp.(*Space)
-	if !ok || r.c.h == 0 || n == 0 {
+	if r.c.h == 0 || n == 0 {
 		return nil
 	}
 	type filePage struct {
@@ -1963,17 +1969,33 @@ func (r *diffRunner) missedBy(h uintptr, n uint64) []int {
 	if len(written) == 0 {
 		return nil
 	}
-	sbase, _ := r.sp.Translate(diffG0, r.c.size())
 	var out []int
 	for i, d := range r.kdesc {
 		if !d.mapped || d.shared || !written[filePage{d.obj, d.off}] || r.stale[i] {
 			continue
 		}
-		if sp.heldAsCopy(Addr(sbase+uintptr(i)*diffHostPage-sp.Base())) && !r.kernelCopied(r.c.x+uintptr(i)*diffHostPage) {
+		if r.copied[i] && !r.kernelCopied(r.c.x+uintptr(i)*diffHostPage) {
 			out = append(out, i)
 		}
 	}
 	return out
+}
+
+// noteCopies marks, after an operation, the pages the Space now holds in
+// an anonymous copy (G < H). They stay marked until replaced: when its
+// host page is direct again, a page keeps the copy's bytes (the Space
+// cannot tell whether it was written), so it still misses writes to the
+// file.
+func (r *diffRunner) noteCopies() {
+	sp, ok := r.sp.(*Space)
+	if !ok || r.c.h == 0 {
+		return
+	}
+	now := make([]bool, len(r.copied))
+	sp.copiesIn(diffG0, now)
+	for i, c := range now {
+		r.copied[i] = r.copied[i] || c
+	}
 }
 
 // markStale marks the pages missedBy returned.
@@ -1997,8 +2019,8 @@ func (r *diffRunner) kernelCopied(h uintptr) bool {
 	return e&swapped != 0 || (e&present != 0 && e&file == 0)
 }
 
-// unstale ends the stale state of the pages of [h, h+n): they were
-// unmapped or mapped anew.
+// unstale ends the copy and stale states of the pages of [h, h+n): they
+// were unmapped or mapped anew.
 func (r *diffRunner) unstale(h uintptr, n uint64) {
 	lo, hi := uint64(h)&^(diffHostPage-1), uint64(h)+n
 	if hi < lo {
@@ -2006,15 +2028,16 @@ func (r *diffRunner) unstale(h uintptr, n uint64) {
 	}
 	lo, hi = max(lo, uint64(r.c.x)), min(hi, uint64(r.c.x)+r.c.size())
 	for p := lo; p < hi; p += diffHostPage {
-		r.stale[(p-uint64(r.c.x))/diffHostPage] = false
+		i := (p - uint64(r.c.x)) / diffHostPage
+		r.stale[i], r.copied[i] = false, false
 	}
 }
 
-// moveStale carries the stale state of the pages an mremap moved from hold
-// (oldLen bytes) to kres (newLen bytes): the moved pages keep it, the pages
-// left behind (unmapped, or empty again with DONTUNMAP) and the grown part
-// lose it. Where several mappings moved at once, the target pages facing
-// the gaps between them keep what they had.
+// moveStale carries the copy and stale states of the pages an mremap moved
+// from hold (oldLen bytes) to kres (newLen bytes): the moved pages keep
+// them, the pages left behind (unmapped, or empty again with DONTUNMAP)
+// and the grown part lose them. Where several mappings moved at once, the
+// target pages facing the gaps between them keep what they had.
 func (r *diffRunner) moveStale(hold, kres uintptr, oldLen, newLen uint64) {
 	if kres == hold {
 		if oldLen > newLen {
@@ -2023,12 +2046,12 @@ func (r *diffRunner) moveStale(hold, kres uintptr, oldLen, newLen uint64) {
 		return
 	}
 	n := int(min(oldLen, newLen) / diffHostPage)
-	moved := make([]bool, n)
-	wasMapped := make([]bool, n)
+	type state struct{ mapped, stale, copied bool }
+	moved := make([]state, n)
 	for k := range n {
 		if p := hold + uintptr(k)*diffHostPage; r.inRegion(p, 1) {
 			i := (p - r.c.x) / diffHostPage
-			moved[k], wasMapped[k] = r.stale[i], r.kdesc[i].mapped
+			moved[k] = state{r.kdesc[i].mapped, r.stale[i], r.copied[i]}
 		}
 	}
 	r.unstale(hold, oldLen)
@@ -2040,9 +2063,36 @@ func (r *diffRunner) moveStale(hold, kres uintptr, oldLen, newLen uint64) {
 		i := (p - r.c.x) / diffHostPage
 		switch {
 		case k >= n:
-			r.stale[i] = false
-		case wasMapped[k]:
-			r.stale[i] = moved[k]
+			r.stale[i], r.copied[i] = false, false
+		case moved[k].mapped:
+			r.stale[i], r.copied[i] = moved[k].stale, moved[k].copied
+		}
+	}
+}
+
+// copiesIn sets out[i] for each guest page i from start that is a private
+// file page held in an anonymous copy (G < H), and clears the others.
+func (s *Space) copiesIn(start Addr, out []bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	clear(out)
+	g, h := Addr(s.guestPage), Addr(s.hostPage)
+	end := start + Addr(len(out))*g
+	for v := s.vmas.lowerBound(start); v != nil && v.start < end; v = v.next {
+		if v.file == nil || v.shared || v.file.devZero {
+			continue
+		}
+		r := v.rng().Intersect(Range{start, end})
+		for hp := r.Start &^ (h - 1); hp < r.End; hp += h {
+			piece := r.Intersect(Range{hp, hp + h})
+			// A host page wholly inside v is direct unless v is a copy.
+			copied := s.isCopy(v)
+			if piece.Len() < uint64(h) {
+				copied = s.planLocked(hp).file == nil
+			}
+			for p := piece.Start; p < piece.End && copied; p += g {
+				out[(p-start)/g] = true
+			}
 		}
 	}
 }
@@ -2837,13 +2887,14 @@ func TestLinuxDiffSelfCheck(t *testing.T) {
 	runDiff(t, c, max(2000, *diffOps/40))
 }
 
-// TestLinuxDiffStaleCopy runs, with G < H, the case the stale-copy rule
+// TestLinuxDiffStaleCopy runs, with G < H, the cases the stale-copy rule
 // (diffSkipStale) is for: a private file page held in an anonymous copy
-// (MAP_FIXED at an address not congruent to its offset modulo H) misses a
-// store to the file through a shared mapping, then the guest writes the
-// private page, whose kernel copy includes the store. The page is not
-// compared until MADV_DONTNEED makes both sides read the file again; and
-// without the store through the shared mapping nothing is skipped.
+// (MAP_FIXED at an address not congruent to its offset modulo H, or a
+// host page shared with another mapping) misses a store to the file
+// through a shared mapping, then the guest writes the private page, whose
+// kernel copy includes the store. The page is not compared until
+// MADV_DONTNEED makes both sides read the file again; and without the
+// store through the shared mapping nothing is skipped.
 func TestLinuxDiffStaleCopy(t *testing.T) {
 	c := newDiffCase(diffSlotTable, diffHostPage)
 	c.h = 64 << 10
@@ -2861,6 +2912,19 @@ func TestLinuxDiffStaleCopy(t *testing.T) {
 		{kind: dopMadvise, addr: at(0x1000), length: diffLen{v: 0x1000}, flags: MadvDontNeed},
 		{kind: dopRead, addr: at(0x1000), length: diffLen{v: 0x1000}},
 	}
+	// A private file page at an address congruent to its offset, held in
+	// a copy while another mapping shares its host page, keeps the copy's
+	// bytes once that one goes: it is still a copy.
+	back := []diffOp{
+		{kind: dopMmap, addr: at(0x11000), length: diffLen{v: 0x1000}, prot: rw, flags: MapPrivate | MapFixed, fd: orcFdFile0RW, off: 0x1000},
+		{kind: dopRead, addr: at(0x11000), length: diffLen{v: 16}},
+		{kind: dopMmap, addr: at(0x10000), length: diffLen{v: 0x1000}, prot: rw, flags: MapPrivate | MapFixed | MapAnonymous, fd: orcFdBadNeg},
+		{kind: dopMunmap, addr: at(0x10000), length: diffLen{v: 0x1000}},
+		{kind: dopMmap, addr: at(0x20000), length: diffLen{v: 0x2000}, prot: rw, flags: MapShared | MapFixed, fd: orcFdFile0RW},
+		{kind: dopWrite, addr: at(0x21010), length: diffLen{v: 16}, data: 1},
+		{kind: dopWrite, addr: at(0x11800), length: diffLen{v: 16}, data: 2},
+		{kind: dopRead, addr: at(0x11000), length: diffLen{v: 0x1000}},
+	}
 	for _, tc := range []struct {
 		name  string
 		ops   []diffOp
@@ -2868,6 +2932,7 @@ func TestLinuxDiffStaleCopy(t *testing.T) {
 	}{
 		{"store through a shared mapping", ops, true},
 		{"no store to the file", append(append([]diffOp{}, ops[:3]...), ops[4:]...), false},
+		{"copy back in a direct host page", back, true},
 	} {
 		r.stats = map[string]int{}
 		if i, err := r.runOps(tc.ops); err != nil {
@@ -2876,7 +2941,7 @@ func TestLinuxDiffStaleCopy(t *testing.T) {
 		if got := r.stats[diffSkipStale] > 0; got != tc.skips {
 			t.Errorf("%s: stale-copy skips %d, want some: %v", tc.name, r.stats[diffSkipStale], tc.skips)
 		}
-		if slices.Contains(r.stale, true) {
+		if tc.name != "copy back in a direct host page" && slices.Contains(r.stale, true) {
 			t.Errorf("%s: pages still marked stale after MADV_DONTNEED", tc.name)
 		}
 	}
