@@ -54,7 +54,11 @@
 // cannot be made: its stores could not reach the file, so the mmap, mremap
 // or shmat asking for it fails with EINVAL. A private file mapping at an
 // incongruent offset is an anonymous copy throughout: it does not see
-// writes to the file made after it was read.
+// writes to the file made after it was read. Only a caller's fixed address
+// can ask for either: the address choice (findfree.go) gives shared and
+// private file mappings, and anonymous ones of whole host pages, host
+// pages of their own at an address congruent to their offset, and never
+// puts another mapping in a shared mapping's host pages.
 //
 // The host protection of a mixed host page is the most restrictive of its
 // guest pages' (an unmapped guest page, or a copied file page wholly past

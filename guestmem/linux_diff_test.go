@@ -86,17 +86,44 @@ package guestmem
 //
 // TestLinuxDiff/H16K and H64K give the Space
 // Config.HostPageSize 16 KiB or 64 KiB; the kernel is the oracle as it is,
-// G being its page size. Two rules of the Space are named, not divergences:
+// G being its page size. Address choice follows the Space's rule for
+// G < H (findfree.go), which the placement model applies to the kernel's
+// layout:
+//   - the host pages that hold a shared mapping's pages are never free
+//     (no other mapping can share them);
+//   - shared mappings (file, anonymous, /dev/zero), private file mappings,
+//     and private anonymous ones (or private /dev/zero) whose length is a
+//     multiple of H get whole host pages of their own: the highest free
+//     run of whole host pages of lead+length bytes (rounded up to H), at
+//     run+lead, lead being the file offset modulo H (0 for anonymous
+//     memory); a moved mapping by the offset of its first moved page and
+//     its new length; a hint is honoured only if it is congruent to lead
+//     and its host pages hold nothing else;
+//   - other private anonymous mappings are placed as a 4 KiB kernel would.
+// Two rules of the Space are named, not divergences:
 //   - an mmap or mremap the Space refuses with EINVAL because no host
 //     mapping could hold it (a shared page whose file offset is not
 //     congruent to its address modulo H, or that would share a host page
 //     with another mapping's pages) is skipped on both sides: the Space is
 //     asked first in probe mode (Space.probe), which stops before changing
-//     anything, and the refusal is counted under "skip: G < H refuses ...";
-//   - a private file page the Space holds as an anonymous copy does not see
-//     writes made to the file after it was copied: where the kernel's page
-//     still equals the file's page and the Space's differs, the page is
-//     counted under "compare-skip: G < H: ..." instead.
+//     anything, and the refusal is counted under "skip: G < H refuses ...".
+//     An mmap without MAP_FIXED is never refused: the Space chose its
+//     place, and refusing it is a divergence;
+//   - stale copies: a private file page the Space holds in an anonymous
+//     copy (an offset not congruent modulo H, or a host page shared with
+//     other mappings; Space.copiesIn) does not see writes made to the
+//     file after it was copied; nor does it once its host page is direct
+//     again, since the page keeps the copy's bytes (the Space cannot tell
+//     whether it was written). So a page held in a copy after an
+//     operation is marked (diffRunner.copied) until it is replaced. When
+//     a write reaches a test file's page (a store through a shared
+//     mapping, or MADV_REMOVE punching a hole) while a marked page of
+//     that file page exists and the kernel's page still reads the file
+//     (pagemap shows no anonymous page: never written), that page is
+//     stale (diffRunner.stale): its contents are not compared, counted
+//     under "compare-skip: G < H: stale copy ...", until it is replaced
+//     (munmap, mmap over it, MADV_DONTNEED, the source of a move). A move
+//     carries both marks to the page's new place.
 // Contents of guest pages whose host page forbids a read are read as a CPU
 // would, through HandleFault and LoadSlow.
 //
@@ -152,6 +179,7 @@ import (
 	"os"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -404,23 +432,48 @@ func diffHarnessErr(format string, args ...any) error {
 // ends at or below MmapBase (the region's top) and at or below the guard gap
 // of the mapping above it (unmapped_area_topdown). Nothing is placed below
 // MinAddr (the region's bottom).
+//
+// With G < H (h != 0) it is the Space's rule (see the package comment): the
+// host pages of shared mappings are never free, and a mapping of the kind
+// that gets host pages of its own (diffPlaceKind.own) goes to the highest
+// run of whole free host pages that holds it at its lead.
 type diffPlaceModel struct {
 	x    uintptr // host address of the region
 	size uint64
 	g    uint64 // guest page size
 	gap  uint64 // stack guard gap in bytes
+	h    uint64 // host page size given to the Space when G < H, else 0
+}
+
+// diffPlaceKind is what the G < H rule needs to know of a mapping: whether
+// it gets whole host pages of its own, and then the file offset of its
+// first page modulo H (lead).
+type diffPlaceKind struct {
+	own  bool
+	lead uint64
 }
 
 // place returns the guest address for a mapping of length bytes (a multiple
-// of G) with the given hint (G-aligned, or 0), from the kernel's VMAs in the
-// region (which must carry VmFlags when a growsdown mapping may exist).
-func (m *diffPlaceModel) place(vmas []orcVMA, length uint64, hint Addr) (Addr, bool) {
+// of G) of kind k with the given hint (G-aligned, or 0), from the kernel's
+// VMAs in the region (which must carry VmFlags when a growsdown mapping may
+// exist).
+func (m *diffPlaceModel) place(vmas []orcVMA, length uint64, hint Addr, k diffPlaceKind) (Addr, bool) {
 	size := m.size
 	if length == 0 || length > size {
 		return 0, false
 	}
+	h := m.h
+	// The space a VMA takes, relative to the region: with G < H a shared
+	// one takes its host pages whole.
+	used := func(v orcVMA) (uint64, uint64) {
+		s, e := uint64(v.start-m.x), uint64(v.end-m.x)
+		if h != 0 && v.perms[3] == 's' {
+			s, e = s&^(h-1), (e+h-1)&^(h-1)
+		}
+		return s, e
+	}
 	startGap := func(v orcVMA) uint64 { // vm_start_gap, relative to the region
-		s := uint64(v.start - m.x)
+		s, _ := used(v)
 		if v.flags&kfGrowsDown != 0 {
 			if s < m.gap {
 				return 0
@@ -429,39 +482,47 @@ func (m *diffPlaceModel) place(vmas []orcVMA, length uint64, hint Addr) (Addr, b
 		}
 		return s
 	}
-	if hint != 0 && hint >= diffG0 {
-		h := uint64(hint - diffG0)
-		if h+length <= size {
-			ok := true
-			for _, v := range vmas {
-				if uint64(v.end-m.x) > h { // first VMA ending above h
-					ok = h+length <= startGap(v)
-					break
-				}
-			}
-			if ok {
-				return hint, true
+	// free reports whether [a, a+n) (relative) is free and clear of guard gaps.
+	free := func(a, n uint64) bool {
+		if a+n > size {
+			return false
+		}
+		for _, v := range vmas {
+			if _, e := used(v); e > a { // first VMA ending above a
+				return a+n <= startGap(v)
 			}
 		}
+		return true
+	}
+	if hint != 0 && hint >= diffG0 {
+		a := uint64(hint - diffG0)
+		if !k.own {
+			if free(a, length) {
+				return hint, true
+			}
+		} else if lo := a &^ (h - 1); lo+k.lead == a && free(lo, (a+length+h-1)&^(h-1)-lo) {
+			return hint, true
+		}
+	}
+	align, n, lead := m.g, length, uint64(0)
+	if k.own {
+		align, n, lead = h, (k.lead+length+h-1)&^(h-1), k.lead
 	}
 	// Free ranges from the top down.
 	top := size
 	for i := len(vmas); i >= 0; i-- {
 		lo := uint64(0)
 		if i > 0 {
-			lo = uint64(vmas[i-1].end - m.x)
+			_, lo = used(vmas[i-1])
 		}
 		hi := size
 		if i < len(vmas) {
 			hi = startGap(vmas[i])
-			if uint64(vmas[i].start-m.x) < hi {
-				hi = uint64(vmas[i].start - m.x)
-			}
 		}
 		hi = min(hi, top)
-		hi &^= m.g - 1
-		if hi >= lo+length && hi-length >= lo {
-			return diffG0 + Addr(hi-length), true
+		hi &^= align - 1
+		if hi >= lo+n && hi-n >= lo {
+			return diffG0 + Addr(hi-n+lead), true
 		}
 		if i > 0 {
 			top = uint64(vmas[i-1].start - m.x)
@@ -529,6 +590,8 @@ type diffRunner struct {
 	kvmas    []orcVMA // kernel VMAs in the region after the last operation
 	gd       bool     // a MAP_GROWSDOWN mapping was made this episode
 	lazy     []bool   // pages given MADV_FREE (see the package comment)
+	copied   []bool   // G < H: pages the Space holds or held in a copy (see diffSkipStale)
+	stale    []bool   // G < H: stale copies (see diffSkipStale)
 	kdesc    []diffPage
 	sdesc    []diffPage
 	kpres    []bool
@@ -545,8 +608,8 @@ func newDiffRunner(c *diffCase, proc *orcProc, kf, sf *orcFiles) *diffRunner {
 	n := int(c.pages)
 	return &diffRunner{
 		c: c, proc: proc, kf: kf, sf: sf,
-		model: diffPlaceModel{x: c.x, size: c.size(), g: c.g, gap: c.gap},
-		lazy:  make([]bool, n), kdesc: make([]diffPage, n), sdesc: make([]diffPage, n),
+		model: diffPlaceModel{x: c.x, size: c.size(), g: c.g, gap: c.gap, h: c.h},
+		lazy:  make([]bool, n), stale: make([]bool, n), copied: make([]bool, n), kdesc: make([]diffPage, n), sdesc: make([]diffPage, n),
 		kpres: make([]bool, n), spres: make([]bool, n),
 		kbuf: make([]byte, 2*diffHostPage), sbuf: make([]byte, 2*diffHostPage),
 		stats: map[string]int{},
@@ -571,6 +634,9 @@ func (r *diffRunner) start() error {
 	r.sp = sp
 	r.gd = false
 	clear(r.lazy)
+	clear(r.stale)
+	clear(r.copied)
+	clear(r.kdesc)
 	r.steps = 0
 	return r.readKernel(false)
 }
@@ -725,8 +791,13 @@ func (r *diffRunner) step(o diffOp) error {
 	case dopMmap:
 		err = r.doMmap(o)
 	case dopMunmap:
-		err = r.doRange(o, func(h uintptr, n uint64) unix.Errno { return orcMunmap(h, n) },
-			func(a Addr, n uint64) unix.Errno { return r.sp.Munmap(a, n) }, false)
+		err = r.doRange(o, func(h uintptr, n uint64) unix.Errno {
+			e := orcMunmap(h, n)
+			if e == 0 {
+				r.unstale(h, n)
+			}
+			return e
+		}, func(a Addr, n uint64) unix.Errno { return r.sp.Munmap(a, n) }, false)
 	case dopMprotect:
 		if o.prot&ProtGrowsDown != 0 {
 			if skip, err := r.growsDownSplit(r.hostAddr(o.addr)); err != nil {
@@ -757,6 +828,7 @@ func (r *diffRunner) step(o diffOp) error {
 	if err != nil {
 		return err
 	}
+	r.noteCopies()
 	r.steps++
 	if diffTrace {
 		fmt.Fprintf(os.Stderr, "step %d %v\n", r.steps, o)
@@ -788,11 +860,20 @@ func (r *diffRunner) doMadvise(o diffOp) error {
 		return errDiffSkip
 	}
 	var kerr unix.Errno
-	err := r.doRange(o, func(h uintptr, n uint64) unix.Errno { kerr = orcMadvise(h, n, o.flags); return kerr },
-		func(a Addr, n uint64) unix.Errno { return r.sp.Madvise(a, n, o.flags) }, true)
+	var missed []int
+	err := r.doRange(o, func(h uintptr, n uint64) unix.Errno {
+		if o.flags == MadvRemove {
+			// Punching holes in the file is a write to it. (A call that
+			// fails may have punched some before it stopped.)
+			missed = r.missedBy(h, n)
+		}
+		kerr = orcMadvise(h, n, o.flags)
+		return kerr
+	}, func(a Addr, n uint64) unix.Errno { return r.sp.Madvise(a, n, o.flags) }, true)
 	if err != nil {
 		return err
 	}
+	r.markStale(missed)
 	// Track MADV_FREE (tolerated) and what ends it (zapping).
 	h := r.hostAligned(o.addr)
 	n := r.hostLen(o.length, h)
@@ -806,16 +887,19 @@ func (r *diffRunner) doMadvise(o diffOp) error {
 		case MadvFree:
 			// Read-only pages too: what was written before they lost
 			// PROT_WRITE is freed lazily all the same.
-			if d := r.kdesc[i]; d.mapped && !d.shared && d.obj == orcObjNone {
+			// A private mapping of /dev/zero is anonymous memory too.
+			if d := r.kdesc[i]; d.mapped && !d.shared && (d.obj == orcObjNone || d.obj == orcObjDevZero) {
 				r.lazy[i] = true
 			}
 		case MadvDontNeed, MadvDontNeedLocked:
 			// Zapped, if the call succeeded (a failure may have zapped
 			// some mappings before the one it stopped at: they stay
 			// tolerated). MADV_REMOVE applies to shared pages only,
-			// which are never lazily freed.
+			// which are never lazily freed. A private file page zapped
+			// shows the file again on both sides.
 			if kerr == 0 {
 				r.lazy[i] = false
+				r.stale[i], r.copied[i] = false, false
 			}
 		}
 	}
@@ -915,6 +999,10 @@ func (r *diffRunner) doMmap(o diffOp) error {
 	if r.smallRefused("mmap needing a host page no host mapping can make (a shared page at an offset not congruent modulo H, or in a host page with other mappings' pages)", func(sp *Space) {
 		sp.Mmap(ga, gl, o.prot, o.flags, sfd, int64(o.off))
 	}) {
+		if !fixed {
+			// The Space chose the place: it must be one the host can hold.
+			return diffDiverge("guestmem refuses (EINVAL) a mmap without MAP_FIXED at a place of its own choosing")
+		}
 		return errDiffSkip
 	}
 	hoff := r.hostOff(o.off)
@@ -957,10 +1045,11 @@ func (r *diffRunner) doMmap(o diffOp) error {
 			if err != nil {
 				return err
 			}
-			e, ok := r.model.place(vmas, rl, hint)
+			e, ok := r.model.place(vmas, rl, hint, r.mmapKind(o, rl))
 			placed := false
-			if ga != 0 && g == diffHostPage {
-				// Check the model against the kernel's own hint handling.
+			if ga != 0 && g == diffHostPage && r.c.h == 0 {
+				// Check the model against the kernel's own hint handling
+				// (with G < H the Space's rule is not the kernel's).
 				hh := r.hostAddr(o.addr)
 				kres, kerr = orcMmap(hh, hl, o.prot, o.flags, kfd, hoff)
 				if kerr == 0 {
@@ -1023,11 +1112,54 @@ func (r *diffRunner) doMmap(o diffOp) error {
 		if want := r.toGuest(kres); sres != want {
 			return diffDiverge("kernel (model) mapped at %#x, guestmem at %#x", uint64(want), uint64(sres))
 		}
+		r.unstale(kres, gl)
 		if o.flags&MapGrowsDown != 0 {
 			r.gd = true
 		}
 	}
 	return nil
+}
+
+// mmapKind is the placement kind (G < H) of a non-fixed mmap of length
+// bytes: shared mappings and private file mappings get host pages of their
+// own at their file offset's lead, and so do private anonymous ones (or
+// private /dev/zero, which is anonymous memory) of whole host pages.
+// Anonymous memory starts at offset 0; shared /dev/zero at its offset. A
+// mapping type Linux refuses is placed as any other.
+func (r *diffRunner) mmapKind(o diffOp, length uint64) diffPlaceKind {
+	h := r.c.h
+	if h == 0 || r.c.g >= h {
+		return diffPlaceKind{}
+	}
+	anon := o.flags&MapAnonymous != 0
+	typ := o.flags & MapTypeMask
+	shared := typ == MapShared || (typ == MapSharedValidate && !anon)
+	private := typ == MapPrivate || (typ == mapDroppable && anon)
+	if !shared && !private {
+		return diffPlaceKind{}
+	}
+	switch {
+	case anon && shared:
+		return diffPlaceKind{own: true}
+	case (anon || o.fd == orcFdDevZero) && !shared:
+		return diffPlaceKind{own: length%h == 0}
+	}
+	return diffPlaceKind{own: true, lead: o.off % h}
+}
+
+// moveKind is the placement kind (G < H) of a move of length bytes out of
+// the kernel's mapping at host address hold, as mmapKind from the page's
+// description before the move.
+func (r *diffRunner) moveKind(hold uintptr, length uint64) diffPlaceKind {
+	h := r.c.h
+	if h == 0 || r.c.g >= h || !r.inRegion(hold, 1) {
+		return diffPlaceKind{}
+	}
+	d := r.kdesc[(hold-r.c.x)/diffHostPage]
+	if !d.shared && (d.obj == orcObjNone || d.obj == orcObjDevZero) {
+		return diffPlaceKind{own: length%h == 0}
+	}
+	return diffPlaceKind{own: true, lead: d.off % h}
 }
 
 // mremapLens translates mremap's lengths: rounded up to G (Linux 6.18
@@ -1134,7 +1266,7 @@ func (r *diffRunner) doMremap(o diffOp) error {
 				r.stats["skip: mremap hint outside the region"]++
 				return errDiffSkip
 			}
-			e, ok := r.model.place(vmas, rl, hint)
+			e, ok := r.model.place(vmas, rl, hint, r.moveKind(hold, rl))
 			if !ok {
 				r.stats["skip: mremap move with no room in the region"]++
 				return errDiffSkip
@@ -1153,6 +1285,7 @@ func (r *diffRunner) doMremap(o diffOp) error {
 		if want := r.toGuest(kres); sres != want {
 			return diffDiverge("kernel (model) remapped to %#x, guestmem to %#x", uint64(want), uint64(sres))
 		}
+		r.moveStale(hold, kres, r.pageLen(goldLen), rl)
 		// MADV_FREE state moves with the pages.
 		if kres != hold && r.inRegion(hold, 1) {
 			n := min(r.pageLen(goldLen), rl) / diffHostPage
@@ -1200,7 +1333,7 @@ func (r *diffRunner) dontUnmapMove(o diffOp, hold uintptr, holdLen, hnewLen uint
 	if err != nil {
 		return err
 	}
-	e, ok := r.model.place(vmas, rl, gnew)
+	e, ok := r.model.place(vmas, rl, gnew, r.moveKind(hold, rl))
 	if sp, isSpace := r.sp.(*Space); ok && isSpace {
 		if m, found := sp.Lookup(r.guestAddr(o.addr)); found && dontUnmapMergesBack(m, e, rl) {
 			r.stats[diffSkipMergeBack]++
@@ -1222,7 +1355,7 @@ func (r *diffRunner) dontUnmapMove(o diffOp, hold uintptr, holdLen, hnewLen uint
 		*kerr = ke
 		return nil
 	}
-	if r.g() == diffHostPage && gnew != 0 {
+	if r.g() == diffHostPage && r.c.h == 0 && gnew != 0 {
 		atHint, modelHint := k == r.toHost(gnew), ok && e == gnew
 		if atHint != modelHint {
 			return diffHarnessErr("placement model says mremap hint %#x is %v but the kernel moved to %#x", uint64(gnew), modelHint, k)
@@ -1402,7 +1535,9 @@ func (r *diffRunner) doWrite(o diffOp) error {
 	buf := r.kbuf[:n]
 	diffPattern(buf, o.data)
 	pre := r.touchablePrefix(h, n)
+	missed := r.missedBy(h, pre)
 	kok := orcWrite(h, buf[:pre]) && pre == n
+	r.markStale(missed)
 	var se unix.Errno
 	if sp, ok := r.sp.(*Space); ok && r.c.h != 0 && o.data&1 != 0 {
 		se = r.cpuWrite(sp, ga, buf)
@@ -1441,7 +1576,7 @@ func (r *diffRunner) doRead(o diffOp) error {
 	}
 	if kok && !bytes.Equal(kb, sb) {
 		// MADV_FREE tolerance, per byte; a stale copy (G < H), per page.
-		stale := map[uintptr]bool{}
+		counted := map[uintptr]bool{}
 		for i := range kb {
 			if kb[i] != sb[i] {
 				p := (h + uintptr(i)) &^ (diffHostPage - 1)
@@ -1449,16 +1584,12 @@ func (r *diffRunner) doRead(o diffOp) error {
 				if r.lazy[idx] && (kb[i] == 0 || sb[i] == 0) {
 					continue
 				}
-				if _, seen := stale[p]; !seen {
-					page := make([]byte, diffHostPage)
-					sbase, _ := r.sp.Translate(diffG0, r.c.size())
-					stale[p] = orcRead(page, p) && r.staleCopy(r.kdesc[idx], page, nil, sbase+idx*diffHostPage)
-					if stale[p] {
-						r.stats["compare-skip: G < H: private file page held as an anonymous copy does not see later writes to the file"]++
-					}
-				}
-				if !stale[p] {
+				if !r.stale[idx] {
 					return diffDiverge("CopyIn data differs at %#x: kernel %#02x, guestmem %#02x", uint64(ga)+uint64(i), kb[i], sb[i])
+				}
+				if !counted[p] {
+					counted[p] = true
+					r.stats[diffSkipStale]++
 				}
 			}
 		}
@@ -1805,8 +1936,8 @@ func (r *diffRunner) compareContents(full bool) error {
 		if bytes.Equal(kb, sb) {
 			continue
 		}
-		if r.staleCopy(d, kb, sb, sh) {
-			r.stats["compare-skip: G < H: private file page held as an anonymous copy does not see later writes to the file"]++
+		if r.stale[i] {
+			r.stats[diffSkipStale]++
 			continue
 		}
 		for j := range kb {
@@ -1821,36 +1952,160 @@ func (r *diffRunner) compareContents(full bool) error {
 
 var diffZeroPage [diffHostPage]byte
 
-// staleCopy reports whether private file page d, which reads kb on the
-// kernel and sb in the Space, differs only because the Space holds it as an
-// anonymous copy (G < H: an offset not congruent modulo H, or a host page
-// shared with other mappings) and the file was written since the copy was
-// made: the kernel's page still shows the file (kb is the file's current
-// contents at d.off).
-func (r *diffRunner) staleCopy(d diffPage, kb, sb []byte, sh uintptr) bool {
+// diffSkipStale names the rule of diffRunner.stale.
+const diffSkipStale = "compare-skip: G < H: stale copy (a private file page the Space holds, or held, in an anonymous copy missed a later write to the file)"
+
+// missedBy returns the pages that a write to [h, h+n) is about to leave
+// stale (G < H): private pages of a test file that the Space holds, or
+// held since they were last replaced, in an anonymous copy (r.copied) and
+// the kernel still reads from the file (never written, pagemap shows no
+// anonymous page), whose file page the write reaches through a shared
+// mapping of [h, h+n). Called before the write: a page the write itself
+// then copies on the kernel side is included, which only ever tolerates
+// more.
+func (r *diffRunner) missedBy(h uintptr, n uint64) []int {
+	if r.c.h == 0 || n == 0 {
+		return nil
+	}
+	type filePage struct {
+		obj int
+		off uint64
+	}
+	written := map[filePage]bool{}
+	for p := max(h, r.c.x) &^ (diffHostPage - 1); p < h+uintptr(n) && r.inRegion(p, 1); p += diffHostPage {
+		if d := r.kdesc[(p-r.c.x)/diffHostPage]; d.mapped && d.shared && (d.obj == orcObjFile0 || d.obj == orcObjFile1) {
+			written[filePage{d.obj, d.off}] = true
+		}
+	}
+	if len(written) == 0 {
+		return nil
+	}
+	var out []int
+	for i, d := range r.kdesc {
+		if !d.mapped || d.shared || !written[filePage{d.obj, d.off}] || r.stale[i] {
+			continue
+		}
+		if r.copied[i] && !r.kernelCopied(r.c.x+uintptr(i)*diffHostPage) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// noteCopies marks, after an operation, the pages the Space now holds in
+// an anonymous copy (G < H). They stay marked until replaced: when its
+// host page is direct again, a page keeps the copy's bytes (the Space
+// cannot tell whether it was written), so it still misses writes to the
+// file.
+func (r *diffRunner) noteCopies() {
 	sp, ok := r.sp.(*Space)
-	if !ok || r.c.h == 0 || d.shared || (d.obj != orcObjFile0 && d.obj != orcObjFile1) {
-		return false
+	if !ok || r.c.h == 0 {
+		return
 	}
-	if !sp.heldAsCopy(Addr(sh - sp.Base())) {
-		return false
+	now := make([]bool, len(r.copied))
+	sp.copiesIn(diffG0, now)
+	for i, c := range now {
+		r.copied[i] = r.copied[i] || c
 	}
-	slot := orcFdFile0RW
-	if d.obj == orcObjFile1 {
-		slot = orcFdFile1RW
+}
+
+// markStale marks the pages missedBy returned.
+func (r *diffRunner) markStale(pages []int) {
+	for _, i := range pages {
+		r.stale[i] = true
 	}
-	// The file's page as the page cache holds it (past end of file
-	// included), through a shared mapping of its own.
-	a, e := orcMmap(0, uint64(len(kb)), ProtRead, MapShared, r.kf.fds[slot], d.off)
-	if e != 0 {
-		return false
+}
+
+// kernelCopied reports whether the kernel's private file page at h has
+// been copied on write: pagemap shows it present (or swapped) and not a
+// file page.
+func (r *diffRunner) kernelCopied(h uintptr) bool {
+	var b [8]byte
+	if _, err := r.proc.pagemap.ReadAt(b[:], int64(h/diffHostPage)*8); err != nil {
+		return true // unknown: tolerate nothing
 	}
-	defer orcMunmap(a, uint64(len(kb)))
-	f := make([]byte, len(kb))
-	if !orcRead(f, a) {
-		return false
+	e := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+		uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
+	const present, swapped, file = 1 << 63, 1 << 62, 1 << 61
+	return e&swapped != 0 || (e&present != 0 && e&file == 0)
+}
+
+// unstale ends the copy and stale states of the pages of [h, h+n): they
+// were unmapped or mapped anew.
+func (r *diffRunner) unstale(h uintptr, n uint64) {
+	lo, hi := uint64(h)&^(diffHostPage-1), uint64(h)+n
+	if hi < lo {
+		hi = ^uint64(0)
 	}
-	return bytes.Equal(f, kb)
+	lo, hi = max(lo, uint64(r.c.x)), min(hi, uint64(r.c.x)+r.c.size())
+	for p := lo; p < hi; p += diffHostPage {
+		i := (p - uint64(r.c.x)) / diffHostPage
+		r.stale[i], r.copied[i] = false, false
+	}
+}
+
+// moveStale carries the copy and stale states of the pages an mremap moved
+// from hold (oldLen bytes) to kres (newLen bytes): the moved pages keep
+// them, the pages left behind (unmapped, or empty again with DONTUNMAP)
+// and the grown part lose them. Where several mappings moved at once, the
+// target pages facing the gaps between them keep what they had.
+func (r *diffRunner) moveStale(hold, kres uintptr, oldLen, newLen uint64) {
+	if kres == hold {
+		if oldLen > newLen {
+			r.unstale(hold+uintptr(newLen), oldLen-newLen)
+		}
+		return
+	}
+	n := int(min(oldLen, newLen) / diffHostPage)
+	type state struct{ mapped, stale, copied bool }
+	moved := make([]state, n)
+	for k := range n {
+		if p := hold + uintptr(k)*diffHostPage; r.inRegion(p, 1) {
+			i := (p - r.c.x) / diffHostPage
+			moved[k] = state{r.kdesc[i].mapped, r.stale[i], r.copied[i]}
+		}
+	}
+	r.unstale(hold, oldLen)
+	for k := 0; uint64(k)*diffHostPage < newLen; k++ {
+		p := kres + uintptr(k)*diffHostPage
+		if !r.inRegion(p, 1) {
+			continue
+		}
+		i := (p - r.c.x) / diffHostPage
+		switch {
+		case k >= n:
+			r.stale[i], r.copied[i] = false, false
+		case moved[k].mapped:
+			r.stale[i], r.copied[i] = moved[k].stale, moved[k].copied
+		}
+	}
+}
+
+// copiesIn sets out[i] for each guest page i from start that is a private
+// file page held in an anonymous copy (G < H), and clears the others.
+func (s *Space) copiesIn(start Addr, out []bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	clear(out)
+	g, h := Addr(s.guestPage), Addr(s.hostPage)
+	end := start + Addr(len(out))*g
+	for v := s.vmas.lowerBound(start); v != nil && v.start < end; v = v.next {
+		if v.file == nil || v.shared || v.file.devZero {
+			continue
+		}
+		r := v.rng().Intersect(Range{start, end})
+		for hp := r.Start &^ (h - 1); hp < r.End; hp += h {
+			piece := r.Intersect(Range{hp, hp + h})
+			// A host page wholly inside v is direct unless v is a copy.
+			copied := s.isCopy(v)
+			if piece.Len() < uint64(h) {
+				copied = s.planLocked(hp).file == nil
+			}
+			for p := piece.Start; p < piece.End && copied; p += g {
+				out[(p-start)/g] = true
+			}
+		}
+	}
 }
 
 // heldAsCopy reports whether the private file page at a is held in an
@@ -2691,4 +2946,64 @@ func TestLinuxDiffSelfCheck(t *testing.T) {
 		return &orcKernelTarget{base: tx, g0: diffG0, size: c.size(), proc: p, placer: m}, nil
 	}
 	runDiff(t, c, max(2000, *diffOps/40))
+}
+
+// TestLinuxDiffStaleCopy runs, with G < H, the cases the stale-copy rule
+// (diffSkipStale) is for: a private file page held in an anonymous copy
+// (MAP_FIXED at an address not congruent to its offset modulo H, or a
+// host page shared with another mapping) misses a store to the file
+// through a shared mapping, then the guest writes the private page, whose
+// kernel copy includes the store. The page is not compared until
+// MADV_DONTNEED makes both sides read the file again; and without the
+// store through the shared mapping nothing is skipped.
+func TestLinuxDiffStaleCopy(t *testing.T) {
+	c := newDiffCase(diffSlotTable, diffHostPage)
+	c.h = 64 << 10
+	env := setupDiff(t, c)
+	r := newDiffRunner(c, env.proc, env.kf, env.sf)
+	const rw = ProtRead | ProtWrite
+	at := func(v int64) diffAddr { return diffAddr{v: v} }
+	ops := []diffOp{
+		{kind: dopMmap, addr: at(0x1000), length: diffLen{v: 0x1000}, prot: rw, flags: MapPrivate | MapFixed, fd: orcFdFile0RW},
+		{kind: dopRead, addr: at(0x1000), length: diffLen{v: 16}},
+		{kind: dopMmap, addr: at(0x20000), length: diffLen{v: 0x1000}, prot: rw, flags: MapShared | MapFixed, fd: orcFdFile0RW},
+		{kind: dopWrite, addr: at(0x20010), length: diffLen{v: 16}, data: 1},
+		{kind: dopWrite, addr: at(0x1800), length: diffLen{v: 16}, data: 2},
+		{kind: dopRead, addr: at(0x1000), length: diffLen{v: 0x1000}},
+		{kind: dopMadvise, addr: at(0x1000), length: diffLen{v: 0x1000}, flags: MadvDontNeed},
+		{kind: dopRead, addr: at(0x1000), length: diffLen{v: 0x1000}},
+	}
+	// A private file page at an address congruent to its offset, held in
+	// a copy while another mapping shares its host page, keeps the copy's
+	// bytes once that one goes: it is still a copy.
+	back := []diffOp{
+		{kind: dopMmap, addr: at(0x11000), length: diffLen{v: 0x1000}, prot: rw, flags: MapPrivate | MapFixed, fd: orcFdFile0RW, off: 0x1000},
+		{kind: dopRead, addr: at(0x11000), length: diffLen{v: 16}},
+		{kind: dopMmap, addr: at(0x10000), length: diffLen{v: 0x1000}, prot: rw, flags: MapPrivate | MapFixed | MapAnonymous, fd: orcFdBadNeg},
+		{kind: dopMunmap, addr: at(0x10000), length: diffLen{v: 0x1000}},
+		{kind: dopMmap, addr: at(0x20000), length: diffLen{v: 0x2000}, prot: rw, flags: MapShared | MapFixed, fd: orcFdFile0RW},
+		{kind: dopWrite, addr: at(0x21010), length: diffLen{v: 16}, data: 1},
+		{kind: dopWrite, addr: at(0x11800), length: diffLen{v: 16}, data: 2},
+		{kind: dopRead, addr: at(0x11000), length: diffLen{v: 0x1000}},
+	}
+	for _, tc := range []struct {
+		name  string
+		ops   []diffOp
+		skips bool
+	}{
+		{"store through a shared mapping", ops, true},
+		{"no store to the file", append(append([]diffOp{}, ops[:3]...), ops[4:]...), false},
+		{"copy back in a direct host page", back, true},
+	} {
+		r.stats = map[string]int{}
+		if i, err := r.runOps(tc.ops); err != nil {
+			t.Fatalf("%s: operation %d: %v\n%s", tc.name, i, err, diffFormatOps(tc.ops))
+		}
+		if got := r.stats[diffSkipStale] > 0; got != tc.skips {
+			t.Errorf("%s: stale-copy skips %d, want some: %v", tc.name, r.stats[diffSkipStale], tc.skips)
+		}
+		if tc.name != "copy back in a direct host page" && slices.Contains(r.stale, true) {
+			t.Errorf("%s: pages still marked stale after MADV_DONTNEED", tc.name)
+		}
+	}
 }

@@ -457,7 +457,7 @@ func (s *Space) rebuildLocked(hp Addr, d *dirtyPage) {
 				continue
 			}
 			b := make([]byte, g)
-			n, _ := unix.Pread(v.file.fd, b, int64(v.off+uint64(p-v.start)))
+			n := s.preadFile(v.file.fd, b, v.off+uint64(p-v.start))
 			if n > 0 && !allZero(b) {
 				s.memWrite(p, b)
 			}
@@ -670,6 +670,7 @@ func (s *Space) copyFileLocked(in Range, prot, fd int, off uint64) unix.Errno {
 		}
 		n += uint64(k)
 	}
+	s.eofTail(fd, buf, off, n)
 	cut := in.End
 	if n < in.Len() {
 		cut = min(in.End, Addr(alignDown(uint64(in.Start)+alignUp(n, s.guestPage), s.hostPage)))
@@ -683,6 +684,37 @@ func (s *Space) copyFileLocked(in Range, prot, fd int, off uint64) unix.Errno {
 		return s.rawProtect(Range{cut, in.End}, unix.PROT_NONE)
 	}
 	return 0
+}
+
+// preadFile reads file fd from off into b as a mapping of the file shows
+// it, and returns how many bytes lie before end of file (see eofTail).
+func (s *Space) preadFile(fd int, b []byte, off uint64) int {
+	n, err := unix.Pread(fd, b, int64(off))
+	if err != nil || n < 0 {
+		return 0
+	}
+	s.eofTail(fd, b, off, uint64(n))
+	return n
+}
+
+// eofTail completes b, read from file fd at off, whose first n bytes lie
+// before end of file: the rest of the real host page that holds end of
+// file shows, in a mapping, what the page cache holds there (zeros, or
+// what stores through a shared mapping of that page left, which Linux
+// keeps until the page is dropped), so a copy takes it from a mapping.
+func (s *Space) eofTail(fd int, b []byte, off, n uint64) {
+	eof := off + n
+	if n >= uint64(len(b)) || eof%s.realHostPage == 0 {
+		return
+	}
+	lo := alignDown(eof, s.realHostPage)
+	m, e := hostMmapAnywhere(s.realHostPage, unix.PROT_READ, unix.MAP_SHARED, fd, lo)
+	if e != 0 {
+		return
+	}
+	defer hostMunmapOutside(m, s.realHostPage)
+	end := min(uint64(len(b)), lo+s.realHostPage-off)
+	copy(b[n:end], hostBytes(m+uintptr(eof-lo), end-n))
 }
 
 // smallProtect is hostProtect with G < H.
@@ -773,10 +805,7 @@ func (s *Space) refillCopyLocked(v *vma, in Range) unix.Errno {
 		n := min(uint64(len(buf)), uint64(in.End-a))
 		b := buf[:n]
 		clear(b)
-		k, _ := unix.Pread(v.file.fd, b, int64(off+uint64(a-in.Start)))
-		if k < 0 {
-			k = 0
-		}
+		k := s.preadFile(v.file.fd, b, off+uint64(a-in.Start))
 		w := min(n, alignUp(uint64(k), s.guestPage))
 		if w > 0 {
 			s.memWrite(a, b[:w])
@@ -904,7 +933,7 @@ func (s *Space) smallMoveLocked(v *vma, src Range, dst Addr, off uint64) unix.Er
 			return !s.cowedLocked(p)
 		}
 		f := make([]byte, g)
-		n, _ := unix.Pread(v.file.fd, f, int64(v.off+uint64(p-v.start)))
+		n := s.preadFile(v.file.fd, f, v.off+uint64(p-v.start))
 		return n > 0 && bytes.Equal(f, b)
 	}
 	grab := func(p Addr) {

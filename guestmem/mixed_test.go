@@ -1,6 +1,7 @@
 package guestmem
 
 import (
+	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -322,5 +323,97 @@ func TestHostAllowsAndUpdateSlow(t *testing.T) {
 	defer s2.Close()
 	if !s2.HostAllows(0x10000, 1<<20, AccessWrite) {
 		t.Errorf("HostAllows with G == H")
+	}
+}
+
+// TestMoveSeveralIntoSharedSmallPages: an mremap move of several mappings
+// at once (MREMAP_FIXED, equal lengths) with G < H whose target replaces
+// part of a shared mapping. Taken whole, the move leaves no host page
+// mixing shared and private pages (its target is a whole host page); its
+// first piece alone would, while the second piece's target still holds
+// shared pages, and must not be refused for it.
+func TestMoveSeveralIntoSharedSmallPages(t *testing.T) {
+	const g, h = 4096, 16384
+	s := newTestSpace(t, Config{GuestPageSize: g, HostPageSize: h})
+	r, e := s.Mmap(0, 8*h, ProtNone, MapPrivate|MapAnonymous, -1, 0)
+	if e != 0 {
+		t.Fatal(e)
+	}
+	base := Addr(alignUp(uint64(r), h))
+	shared := base + 4*h
+	if _, e := s.Mmap(shared, 2*h, ProtRead, MapShared|MapAnonymous|MapFixed, -1, 0); e != 0 {
+		t.Fatal(e)
+	}
+	// Two private anonymous mappings, one host page in all, differently
+	// protected so that they stay apart.
+	if _, e := s.Mmap(base+h, 2*g, ProtRead, MapPrivate|MapAnonymous|MapFixed, -1, 0); e != 0 {
+		t.Fatal(e)
+	}
+	if _, e := s.Mmap(base+h+2*g, 2*g, ProtRead|ProtWrite, MapPrivate|MapAnonymous|MapFixed, -1, 0); e != 0 {
+		t.Fatal(e)
+	}
+	if e := s.CopyOut(base+h+2*g, []byte("moved")); e != 0 {
+		t.Fatal(e)
+	}
+	got, e := s.Mremap(base+h, h, h, MremapMayMove|MremapFixed, shared+h)
+	if e != 0 || got != shared+h {
+		t.Fatalf("mremap: %#x %v, want %#x", got, e, shared+h)
+	}
+	mustInvariants(t, s)
+	buf := make([]byte, 5)
+	if s.CopyIn(buf, shared+h+2*g); string(buf) != "moved" {
+		t.Errorf("moved contents %q", buf)
+	}
+}
+
+// TestCopyPastEOF: the last page of a file, past end of file, shows in a
+// mapping what the page cache holds there, and Linux keeps there what a
+// store through a shared mapping left. A private copy of that page (G =
+// 4 KiB, H = 16 KiB, an offset not congruent modulo H) shows the same as
+// a mapping of it on the host does.
+func TestCopyPastEOF(t *testing.T) {
+	const g, h = 4096, 16384
+	s := newTestSpace(t, Config{GuestPageSize: g, HostPageSize: h})
+	fd, err := unix.MemfdCreate("gemu-eof", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fd)
+	const size = g + 1000 // end of file inside the second page
+	unix.Pwrite(fd, bytes.Repeat([]byte{7}, size), 0)
+	sh, e := s.Mmap(0, 2*g, ProtRead|ProtWrite, MapShared, fd, 0)
+	if e != 0 {
+		t.Fatal(e)
+	}
+	if e := s.CopyOut(sh+size-10, bytes.Repeat([]byte{9}, 100)); e != 0 {
+		t.Fatal(e)
+	}
+	// What the host shows in a fresh mapping of that page.
+	want, err := unix.Mmap(fd, g, g, unix.PROT_READ, unix.MAP_PRIVATE)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Munmap(want)
+	r, e := s.Mmap(0, 4*h, ProtNone, MapPrivate|MapAnonymous, -1, 0)
+	if e != 0 {
+		t.Fatal(e)
+	}
+	at := Addr(alignUp(uint64(r), h)) + g // offset 0 at an address not congruent modulo H
+	if _, e := s.Mmap(at, 2*g, ProtRead, MapPrivate|MapFixed, fd, 0); e != 0 {
+		t.Fatal(e)
+	}
+	if !s.heldAsCopy(at) {
+		t.Fatal("the private mapping is not held in a copy: the test needs it to be")
+	}
+	got := make([]byte, g)
+	if e := s.CopyIn(got, at+g); e != 0 {
+		t.Fatal(e)
+	}
+	if !bytes.Equal(got, want) {
+		i := 0
+		for got[i] == want[i] {
+			i++
+		}
+		t.Errorf("the copy's last page differs from the host's mapping of it at %#x: %#x, want %#x", i, got[i], want[i])
 	}
 }

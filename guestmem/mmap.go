@@ -106,7 +106,7 @@ func (s *Space) mmapLocked(addr Addr, length uint64, prot, flags int, fd int, of
 		}
 	} else {
 		var ok bool
-		addr, ok = s.chooseAddrLocked(addr, length, anon, flags&MapGrowsDown != 0)
+		addr, ok = s.placeLocked(length, s.mmapPlace(addr, length, flags, &fi, uint64(offset)))
 		if !ok {
 			return 0, unix.ENOMEM
 		}
@@ -169,41 +169,6 @@ func (s *Space) intersects(r Range) bool {
 // Linux aligns anonymous mappings of a multiple of it for transparent huge
 // pages.
 func (s *Space) pmdSize() uint64 { return s.guestPage * (s.guestPage / 8) }
-
-// chooseAddrLocked picks the address of a non-fixed mapping, as Linux's
-// default top-down layout does: the hint if the range is free, else the
-// highest free range below the mmap base, else the lowest free range above
-// a third of the address space.
-func (s *Space) chooseAddrLocked(hint Addr, length uint64, anon, growsDown bool) (Addr, bool) {
-	top := s.stackTop
-	if hint != 0 {
-		if uint64(top)-length >= uint64(hint) && hint >= s.minAddr && s.vmas.rangeFree(hint, length) {
-			return hint, true
-		}
-	}
-	if anon && hint == 0 && length%s.pmdSize() == 0 {
-		// Linux 6.8+: anonymous mappings of a multiple of the PMD size
-		// are placed PMD-aligned (padding the search by one PMD).
-		pmd := s.pmdSize()
-		if a, ok := s.findLocked(length+pmd, s.guestPage); ok {
-			sub := (-uint64(a)) & (pmd - 1)
-			if sub == 0 {
-				return a + Addr(pmd), true
-			}
-			return a + Addr(sub), true
-		}
-	}
-	return s.findLocked(length, s.guestPage)
-}
-
-// findLocked is Linux's vm_unmapped_area with the top-down policy and its
-// bottom-up fallback.
-func (s *Space) findLocked(length, align uint64) (Addr, bool) {
-	if a, ok := s.vmas.findDown(length, align, s.minAddr, s.mmapBase, s.stackTop); ok {
-		return a, true
-	}
-	return s.vmas.findUp(length, align, s.legacyBase, s.stackTop, s.stackTop)
-}
 
 // checkFileMapping applies Linux's checks on a file mapping and fills in
 // v's sharing and maximum protection.
@@ -294,8 +259,8 @@ func (s *Space) installLocked(v *vma, fd int, fi *fileInfo, flags int) unix.Errn
 			probe = &backing{anonShared: true}
 			if flags&MapAnonymous != 0 {
 				off = 0
-			} else if limit := alignUp(r.Len(), s.hostPage); off > limit {
-				off = limit
+			} else {
+				off -= s.zeroBias(off, r.Len())
 			}
 		case v.shared:
 			probe = &backing{dev: fi.stat.Dev, ino: fi.stat.Ino}
@@ -342,12 +307,8 @@ func (s *Space) installLocked(v *vma, fd int, fi *fileInfo, flags int) unix.Errn
 		}
 		if flags&MapAnonymous != 0 {
 			v.off = 0
-		} else if limit := alignUp(r.Len(), s.hostPage); v.off > limit {
-			// Shared /dev/zero at an offset past the object's size: every
-			// page raises SIGBUS. The host refuses offsets past 2^63, so
-			// it maps the object at its size, which does the same; the
-			// guest still sees its offset.
-			b.offBias = v.off - limit
+		} else {
+			b.offBias = s.zeroBias(v.off, r.Len())
 		}
 		if e := s.hostMmap(r, hprot, unix.MAP_SHARED|extra, b.fd, v.off-b.offBias); e != 0 {
 			s.unrefBacking(b)
@@ -367,6 +328,20 @@ func (s *Space) installLocked(v *vma, fd int, fi *fileInfo, flags int) unix.Errn
 	s.hostLockLike(v, r)
 	s.mergeAround(v)
 	return 0
+}
+
+// zeroBias returns the offBias of a shared /dev/zero mapping of length
+// bytes at offset off. At an offset past the object's size (length) every
+// page raises SIGBUS, as in Linux; the host refuses offsets past 2^63, so
+// it maps the object a little past its size instead, which does the same,
+// at an offset congruent to off modulo H (so that with G < H the address
+// choice can go by off, see findfree.go). The guest still sees its offset.
+func (s *Space) zeroBias(off, length uint64) uint64 {
+	limit := alignUp(length, s.hostPage)
+	if off <= limit {
+		return 0
+	}
+	return alignDown(off-limit, s.hostPage)
 }
 
 // mapFileLocked maps the guest's file fd at v. The host maps it first at an

@@ -133,7 +133,7 @@ func (s *Space) moveOnlyLocked(addr Addr, length uint64, newAddr Addr, flags int
 			offset = pieceStart - lastEnd
 		}
 		lastEnd = pieceStart + Addr(pieceLen)
-		got, e := s.remapOneLocked(v, pieceStart, pieceLen, pieceLen, flags, target+offset)
+		got, e := s.remapOneLocked(v, pieceStart, pieceLen, pieceLen, flags|mremapChecked, target+offset)
 		if e != 0 {
 			return 0, e
 		}
@@ -201,7 +201,7 @@ func (s *Space) remapOneLocked(v *vma, addr Addr, oldLen, newLen uint64, flags i
 		}
 		// Linux passes the old address as a hint, which can never be
 		// free: the search decides.
-		dst, ok := s.findLocked(newLen, s.guestPage)
+		dst, ok := s.placeLocked(newLen, s.movePlace(v, addr, newLen, 0))
 		if !ok {
 			return 0, unix.ENOMEM
 		}
@@ -240,7 +240,7 @@ func (s *Space) remapOneLocked(v *vma, addr Addr, oldLen, newLen uint64, flags i
 	if flags&MremapFixed == 0 {
 		// DONTUNMAP without FIXED: new_addr is a hint.
 		var ok bool
-		dst, ok = s.chooseAddrLocked(Addr(alignDown(uint64(newAddr), s.guestPage)), newLen, false, false)
+		dst, ok = s.placeLocked(newLen, s.movePlace(v, addr, newLen, Addr(alignDown(uint64(newAddr), s.guestPage))))
 		if !ok {
 			return 0, unix.ENOMEM
 		}
@@ -248,11 +248,21 @@ func (s *Space) remapOneLocked(v *vma, addr Addr, oldLen, newLen uint64, flags i
 	return s.moveLocked(v, addr, oldLen, newLen, dst, flags)
 }
 
+// mremapChecked is a flag of gemu's own for remapOneLocked: the move is one
+// piece of a move of several mappings, which moveOnlyLocked has checked as
+// a whole (G < H). A piece is not checked again on its own: the targets of
+// the pieces after it still hold what they will lose, which could share a
+// host page with it.
+const mremapChecked = 1 << 30
+
 // smallMoveRefused reports whether moving [addr, addr+moved) of v to dst
 // (G < H) needs a host page no host mapping can make (see mixed.go). A
 // SysV shm attachment is never moved or grown: the host cannot map its
 // segment again at a host page of the window's choosing.
 func (s *Space) smallMoveRefused(v *vma, addr Addr, moved uint64, dst Range, flags int) bool {
+	if flags&mremapChecked != 0 {
+		return false
+	}
 	if v.file != nil && v.file.isShm {
 		return true
 	}

@@ -594,7 +594,8 @@ var _ diffTarget = (*Space)(nil)
 // harness's translation, its placement model and its comparisons before
 // guestmem exists. Address choice (non-fixed mmap, mremap moves) uses the
 // same Linux placement model as the oracle, since the kernel would place
-// outside the region; everything else is the kernel's own answer.
+// outside the region (with no G < H kind: diffPlaceKind{}); everything else
+// is the kernel's own answer.
 type orcKernelTarget struct {
 	base    uintptr // host address of guest g0
 	g0      Addr
@@ -637,7 +638,7 @@ func (k *orcKernelTarget) Mmap(addr Addr, length uint64, prot, flags int, fd int
 		}
 		return 0, e
 	}
-	a, ok := k.placer.place(k.vmas(), rl, addr&^(orcPage-1))
+	a, ok := k.placer.place(k.vmas(), rl, addr&^(orcPage-1), diffPlaceKind{})
 	if !ok {
 		// No room in the region: the kernel's own checks on the other
 		// arguments come first (the runner skips such calls when they
@@ -685,7 +686,7 @@ func (k *orcKernelTarget) Mremap(oldAddr Addr, oldLen, newLen uint64, flags int,
 		if e != 0 {
 			return 0, e
 		}
-		a, ok := k.placer.place(vs, rl, newAddr)
+		a, ok := k.placer.place(vs, rl, newAddr, diffPlaceKind{})
 		if !ok {
 			orcMremap(r, rl, rl, MremapMayMove|MremapFixed, k.host(oldAddr))
 			return 0, unix.ENOMEM
@@ -712,7 +713,7 @@ func (k *orcKernelTarget) Mremap(oldAddr Addr, oldLen, newLen uint64, flags int,
 	if rl > k.size {
 		return 0, unix.ENOMEM
 	}
-	a, ok := k.placer.place(k.vmas(), rl, newAddr)
+	a, ok := k.placer.place(k.vmas(), rl, newAddr, diffPlaceKind{})
 	if !ok {
 		return 0, unix.ENOMEM
 	}

@@ -125,7 +125,11 @@ func (s *Space) Shmat(id int, addr Addr, flags int) (Addr, unix.Errno) {
 		}
 	} else {
 		var ok bool
-		addr, ok = s.findLocked(length, lba)
+		// A segment is shared: with G < H it gets host pages of its own
+		// (see findfree.go).
+		req := placeReq{align: lba}
+		req.own, req.lead = s.hostPlace(true, false, 0, length)
+		addr, ok = s.placeLocked(length, req)
 		if !ok {
 			detach()
 			return 0, unix.ENOMEM

@@ -179,6 +179,9 @@ func New(cfg Config) (*Space, error) {
 		s.maxMapCount = defaultMaxMapCount
 	}
 	s.vmas.guard = guardGapPages * g
+	if g < h {
+		s.vmas.hostPage = h
+	}
 	s.stackTop = cfg.StackTop
 	if s.stackTop == 0 || uint64(s.stackTop) > size {
 		s.stackTop = Addr(size)

@@ -83,8 +83,9 @@ type vma struct {
 	left, right *vma
 	prev, next  *vma
 	// gap is the free space below this mapping and above the previous one
-	// (guard gap of a grows-down mapping excluded); maxGap is the largest
-	// gap in this subtree.
+	// (guard gap of a grows-down mapping excluded, and with G < H the
+	// host pages of shared mappings); maxGap is the largest gap in this
+	// subtree.
 	gap, maxGap uint64
 	height      int8
 
@@ -145,6 +146,10 @@ type vmaSet struct {
 	count       int
 	// guard is the stack guard gap kept free below grows-down mappings.
 	guard uint64
+	// hostPage is H when guest pages are smaller (G < H), else 0: the
+	// gaps then leave out the host pages of shared mappings (see
+	// findfree.go).
+	hostPage uint64
 }
 
 func height(n *vma) int8 {
@@ -267,20 +272,10 @@ func refresh(n *vma, key Addr) {
 	}
 }
 
-// gapOf computes the free gap below v.
+// gapOf computes the free gap below v (as the search sees it: see
+// findfree.go).
 func (t *vmaSet) gapOf(v *vma) uint64 {
-	lo := Addr(0)
-	if v.prev != nil {
-		lo = v.prev.end
-	}
-	hi := v.start
-	if v.flags&vmGrowsDown != 0 {
-		if uint64(hi) < t.guard {
-			hi = 0
-		} else {
-			hi -= Addr(t.guard)
-		}
-	}
+	lo, hi := t.gapLo(v), t.freeTop(v)
 	if hi <= lo {
 		return 0
 	}

@@ -228,51 +228,131 @@ func TestBounceBuffers(t *testing.T) {
 	}
 }
 
-// TestPlacementSmallPages maps, without MAP_FIXED, a one-page shared file
-// mapping (which the host can hold only at an address congruent to its
-// offset, in host pages of its own) and then small anonymous mappings and
-// a moving mremap, as Linux does them all: none may fail for want of a
-// place the address space would accept.
+// TestPlacementSmallPages checks, through the system calls, where the
+// address space places mappings without MAP_FIXED when guest pages are
+// smaller than host pages (see guestmem/findfree.go): file and shared
+// mappings, and anonymous ones of whole host pages, in host pages of their
+// own at an address congruent to their offset modulo the host page, small
+// anonymous mappings packed but never in a shared mapping's host pages.
+// Each call must succeed where Linux on 4 KiB pages would, and file
+// mappings must keep seeing the file.
 func TestPlacementSmallPages(t *testing.T) {
 	p, _ := smallProcess(t, guestmem.ProtRead)
+	const h = 16384
 	fd, err := unix.MemfdCreate("gemu-placement", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer unix.Close(fd)
-	unix.Ftruncate(fd, 8192)
+	unix.Ftruncate(fd, 4*h)
 	const rw = guestmem.ProtRead | guestmem.ProtWrite
+	// hostPagesOf returns the host pages [a, a+n) touches.
+	hostPagesOf := func(a, n int64) (int64, int64) { return a &^ (h - 1), (a + n + h - 1) &^ (h - 1) }
+	// alone checks that the host pages of [a, a+n) hold no other mapping.
+	alone := func(what string, a, n int64) {
+		t.Helper()
+		lo, hi := hostPagesOf(a, n)
+		for _, m := range p.space.Mappings() {
+			if int64(m.End) > lo && int64(m.Start) < hi && (int64(m.Start) < a || int64(m.End) > a+n) {
+				t.Errorf("%s at %#x: its host pages hold %v too", what, a, m.Range)
+			}
+		}
+	}
+	congruent := func(what string, a int64, off uint64) {
+		t.Helper()
+		if (uint64(a)-off)%h != 0 {
+			t.Errorf("%s at %#x: not congruent to offset %#x modulo the host page", what, a, off)
+		}
+	}
+
 	shared := call(p, sysMmap, 0, 4096, rw, guestmem.MapShared, uint64(fd), 4096)
 	if shared < 0 {
 		t.Fatalf("shared mapping: %d", shared)
 	}
-	if (uint64(shared)-4096)%16384 != 0 {
-		t.Errorf("shared mapping at %#x: not congruent to its offset modulo the host page", shared)
-	}
+	congruent("shared mapping", shared, 4096)
+	alone("shared mapping", shared, 4096)
+
+	// Small anonymous mappings: packed, outside the shared mapping's host
+	// page (the host could not hold them there).
 	var anon []int64
 	for i := range 8 {
 		a := call(p, sysMmap, 0, 4096, rw, guestmem.MapPrivate|guestmem.MapAnonymous, ^uint64(0), 0)
 		if a < 0 {
 			t.Fatalf("anonymous page %d: %d", i, a)
 		}
+		if i > 0 && a != anon[i-1]-4096 {
+			t.Errorf("anonymous page %d at %#x, want %#x (packed below the previous one)", i, a, anon[i-1]-4096)
+		}
 		anon = append(anon, a)
 	}
-	// Grow the first anonymous page where it cannot grow in place.
-	if r := call(p, sysMmap, uint64(anon[0])+4096, 4096, guestmem.ProtRead, guestmem.MapPrivate|guestmem.MapAnonymous|guestmem.MapFixed, ^uint64(0), 0); r < 0 {
-		t.Fatalf("blocker: %d", r)
+	alone("shared mapping", shared, 4096)
+	// A hint inside the shared mapping's host page is not honoured.
+	lo, _ := hostPagesOf(shared, 4096)
+	if a := call(p, sysMmap, uint64(lo), 4096, rw, guestmem.MapPrivate|guestmem.MapAnonymous, ^uint64(0), 0); a < 0 || a == lo {
+		t.Errorf("anonymous page hinted into the shared mapping's host page: %#x", a)
 	}
-	p.copyOut(uint64(anon[0]), []byte("moved"))
-	moved := call(p, sysMremap, uint64(anon[0]), 4096, 3*4096, guestmem.MremapMayMove, 0)
+
+	// A private file mapping is held by the host directly: it sees later
+	// writes to the file.
+	priv := call(p, sysMmap, 0, 2*4096, guestmem.ProtRead, guestmem.MapPrivate, uint64(fd), 2*4096)
+	if priv < 0 {
+		t.Fatalf("private file mapping: %d", priv)
+	}
+	congruent("private file mapping", priv, 2*4096)
+	alone("private file mapping", priv, 2*4096)
+	p.copyIn(make([]byte, 1), uint64(priv))
+	unix.Pwrite(fd, []byte("F"), 2*4096+4096+7)
+	got := make([]byte, 1)
+	p.copyIn(got, uint64(priv)+4096+7)
+	if string(got) != "F" {
+		t.Errorf("the private file mapping does not see a later write to the file: %q", got)
+	}
+
+	// Anonymous memory of whole host pages gets whole host pages.
+	big := call(p, sysMmap, 0, 2*h, rw, guestmem.MapPrivate|guestmem.MapAnonymous, ^uint64(0), 0)
+	if big < 0 || big%h != 0 {
+		t.Errorf("anonymous mapping of two host pages at %#x: want host-page-aligned", big)
+	}
+
+	// A SysV segment starts a host page and has its host pages alone.
+	id := call(p, sysShmget, 0, 4096, unix.IPC_CREAT|0o600)
+	if id < 0 {
+		t.Fatalf("shmget: %d", id)
+	}
+	defer unix.SysvShmCtl(int(id), unix.IPC_RMID, nil)
+	seg := call(p, sysShmat, uint64(id), 0, 0)
+	if seg < 0 {
+		t.Fatalf("shmat: %d", seg)
+	}
+	congruent("shm segment", seg, 0)
+	alone("shm segment", seg, 4096)
+
+	// Grow the lowest anonymous page, which the others keep from growing
+	// in place: the move is packed like any small anonymous mapping.
+	p.copyOut(uint64(anon[7]), []byte("moved"))
+	moved := call(p, sysMremap, uint64(anon[7]), 4096, 3*4096, guestmem.MremapMayMove, 0)
 	if moved < 0 {
 		t.Fatalf("mremap: %d", moved)
 	}
-	got := make([]byte, 5)
+	got = make([]byte, 5)
 	p.copyIn(got, uint64(moved))
 	if string(got) != "moved" {
 		t.Errorf("moved contents %q", got)
 	}
-	// The shared mapping still reaches the file.
-	p.copyOut(uint64(shared)+10, []byte("S"))
+
+	// Grow the shared mapping where it cannot grow in place: it moves to
+	// host pages of its own, congruent to its offset.
+	if r := call(p, sysMmap, uint64(shared)+4096, 4096, guestmem.ProtRead, guestmem.MapShared|guestmem.MapFixed, uint64(fd), 2*4096); r < 0 {
+		t.Fatalf("shared blocker: %d", r)
+	}
+	sm := call(p, sysMremap, uint64(shared), 4096, 3*4096, guestmem.MremapMayMove, 0)
+	if sm < 0 {
+		t.Fatalf("mremap of the shared mapping: %d", sm)
+	}
+	congruent("moved shared mapping", sm, 4096)
+	alone("moved shared mapping", sm, 3*4096)
+	// It still reaches the file.
+	p.copyOut(uint64(sm)+10, []byte("S"))
 	var b [1]byte
 	unix.Pread(fd, b[:], 4096+10)
 	if b[0] != 'S' {

@@ -57,11 +57,6 @@ type group struct {
 
 	// futexes holds the futex waits gemu makes itself (futex.go).
 	futexes futexTable
-
-	// placeMu serializes the system calls that let the address space
-	// choose where a mapping goes, with guest pages smaller than host
-	// pages (mem.go's placeMapping).
-	placeMu sync.Mutex
 }
 
 func newGroup() *group {
