@@ -75,14 +75,7 @@ func TestFutexUnreadableHostPage(t *testing.T) {
 	}
 
 	// A second thread waits; this one stores and wakes it.
-	t2 := &Process{space: p.space, cpu: riscv.NewCPU(), pid: p.pid, ownFDs: p.ownFDs, g: p.g, stack: p.stack}
-	t2.initSignals()
-	done := make(chan int64)
-	go func() {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		done <- call(t2, sysFutex, word, wait, 1, 0)
-	}()
+	done := waitInThread(p, word, wait, 1)
 	for p.g.futexes.n.Load() == 0 {
 		time.Sleep(time.Millisecond)
 	}
@@ -106,6 +99,20 @@ func TestFutexUnreadableHostPage(t *testing.T) {
 	}
 }
 
+// waitInThread makes a futex wait (op) for val on word in a second guest
+// thread of p, and returns the channel its result arrives on.
+func waitInThread(p *Process, word, op, val uint64) <-chan int64 {
+	t2 := &Process{space: p.space, cpu: riscv.NewCPU(), pid: p.pid, ownFDs: p.ownFDs, g: p.g, stack: p.stack}
+	t2.initSignals()
+	done := make(chan int64)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		done <- call(t2, sysFutex, word, op, val, 0)
+	}()
+	return done
+}
+
 // TestSharedFutexAcrossSlot waits with a shared (non-private) futex on a
 // word of private memory whose host page (beside a read-only guest page,
 // so readable on the host) is in the address space's memory file when the
@@ -124,14 +131,7 @@ func TestSharedFutexAcrossSlot(t *testing.T) {
 	if errno := p.space.StoreSlow(guestmem.Addr(word), b[:]); errno != 0 {
 		t.Fatal(errno)
 	}
-	t2 := &Process{space: p.space, cpu: riscv.NewCPU(), pid: p.pid, ownFDs: p.ownFDs, g: p.g, stack: p.stack}
-	t2.initSignals()
-	done := make(chan int64)
-	go func() {
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		done <- call(t2, sysFutex, word, futexWait, 1, 0)
-	}()
+	done := waitInThread(p, word, futexWait, 1)
 	time.Sleep(50 * time.Millisecond) // let the waiter reach the host's wait
 	if errno := p.space.Mprotect(guestmem.Addr(a+2*4096), 4096, guestmem.ProtRead); errno != 0 {
 		t.Fatal(errno)
