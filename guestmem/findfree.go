@@ -26,21 +26,14 @@ func (t *vmaSet) usedEnd(v *vma) Addr {
 	return v.end
 }
 
-// gapBounds returns the free gap below v as the search sees it: from the
-// end of the space the previous mapping takes to the highest address
-// usable below v (freeTop).
+// gapBounds returns the free gap below v as the search sees it (vma.gapLo
+// and vma.gap keep it): from the end of the space the previous mapping
+// takes to the highest address usable below v (freeTop).
 func (t *vmaSet) gapBounds(v *vma) (lo, top Addr) {
 	if v.prev != nil {
-		lo = v.prev.end
+		lo = t.usedEnd(v.prev)
 	}
-	top = v.start
-	if t.hostPage != 0 {
-		if v.prev != nil {
-			lo = t.usedEnd(v.prev)
-		}
-		top = t.usedStart(v)
-	}
-	return lo, t.guardBelow(v, top)
+	return lo, t.freeTop(v)
 }
 
 // tailLo returns the lowest address of the gap above the last mapping.
