@@ -11,7 +11,7 @@ package guestmem
 // usedStart returns where the space v takes starts: v.start, or with
 // G < H the start of its first host page if v is shared.
 func (t *vmaSet) usedStart(v *vma) Addr {
-	if v.shared && t.hostPage != 0 {
+	if t.hostPage != 0 && v.shared {
 		return Addr(alignDown(uint64(v.start), t.hostPage))
 	}
 	return v.start
@@ -20,18 +20,20 @@ func (t *vmaSet) usedStart(v *vma) Addr {
 // usedEnd returns where the space v takes ends: v.end, or with G < H the
 // end of its last host page if v is shared.
 func (t *vmaSet) usedEnd(v *vma) Addr {
-	if v.shared && t.hostPage != 0 {
+	if t.hostPage != 0 && v.shared {
 		return Addr(alignUp(uint64(v.end), t.hostPage))
 	}
 	return v.end
 }
 
-// gapLo returns the lowest address of the gap below v.
-func (t *vmaSet) gapLo(v *vma) Addr {
-	if v.prev == nil {
-		return 0
+// gapBounds returns the free gap below v as the search sees it (vma.gapLo
+// and vma.gap keep it): from the end of the space the previous mapping
+// takes to the highest address usable below v (freeTop).
+func (t *vmaSet) gapBounds(v *vma) (lo, top Addr) {
+	if v.prev != nil {
+		lo = t.usedEnd(v.prev)
 	}
-	return t.usedEnd(v.prev)
+	return lo, t.freeTop(v)
 }
 
 // tailLo returns the lowest address of the gap above the last mapping.
@@ -106,11 +108,11 @@ func (t *vmaSet) findDownIn(n *vma, length, align uint64, lo, hi Addr) (Addr, bo
 				return a, true
 			}
 		}
-		if a, ok := fitDown(max(t.gapLo(n), lo), min(t.freeTop(n), hi), length, align); ok {
+		if a, ok := fitDown(max(n.gapLo, lo), min(n.gapLo+Addr(n.gap), hi), length, align); ok {
 			return a, true
 		}
-		// Gaps in the left subtree lie below gapLo(n).
-		if t.gapLo(n) <= lo {
+		// Gaps in the left subtree lie below n.gapLo.
+		if n.gapLo <= lo {
 			return 0, false
 		}
 		n = n.left
@@ -129,12 +131,12 @@ func (t *vmaSet) findUp(length, align uint64, lo, hi, top Addr) (Addr, bool) {
 
 func (t *vmaSet) findUpIn(n *vma, length, align uint64, lo, hi Addr) (Addr, bool) {
 	for n != nil && n.maxGap >= length {
-		if t.gapLo(n) > lo && maxGap(n.left) >= length {
+		if n.gapLo > lo && maxGap(n.left) >= length {
 			if a, ok := t.findUpIn(n.left, length, align, lo, hi); ok {
 				return a, true
 			}
 		}
-		if a, ok := fitUp(max(t.gapLo(n), lo), min(t.freeTop(n), hi), length, align); ok {
+		if a, ok := fitUp(max(n.gapLo, lo), min(n.gapLo+Addr(n.gap), hi), length, align); ok {
 			return a, true
 		}
 		if n.end >= hi {

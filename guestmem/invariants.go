@@ -55,8 +55,8 @@ func (s *Space) checkSetLocked() error {
 		if prev != nil && canMerge(prev, v) {
 			return fmt.Errorf("mappings %v and %v should have merged", prev.rng(), v.rng())
 		}
-		if v.gap != t.gapOf(v) {
-			return fmt.Errorf("mapping %v: gap %d, want %d", v.rng(), v.gap, t.gapOf(v))
+		if lo, gap := t.gapOf(v); v.gap != gap || v.gapLo != lo {
+			return fmt.Errorf("mapping %v: gap %d at %#x, want %d at %#x", v.rng(), v.gap, v.gapLo, gap, lo)
 		}
 		if v.file != nil {
 			refs[v.file]++

@@ -84,9 +84,10 @@ type vma struct {
 	prev, next  *vma
 	// gap is the free space below this mapping and above the previous one
 	// (guard gap of a grows-down mapping excluded, and with G < H the
-	// host pages of shared mappings); maxGap is the largest gap in this
-	// subtree.
+	// host pages of shared mappings), starting at gapLo; maxGap is the
+	// largest gap in this subtree.
 	gap, maxGap uint64
+	gapLo       Addr
 	height      int8
 
 	// prot is the guest protection (ProtRead|ProtWrite|ProtExec).
@@ -273,13 +274,13 @@ func refresh(n *vma, key Addr) {
 }
 
 // gapOf computes the free gap below v (as the search sees it: see
-// findfree.go).
-func (t *vmaSet) gapOf(v *vma) uint64 {
-	lo, hi := t.gapLo(v), t.freeTop(v)
+// findfree.go): where it starts, and its size.
+func (t *vmaSet) gapOf(v *vma) (Addr, uint64) {
+	lo, hi := t.gapBounds(v)
 	if hi <= lo {
-		return 0
+		return lo, 0
 	}
-	return uint64(hi - lo)
+	return lo, uint64(hi - lo)
 }
 
 // fixGap recomputes v's gap and the aggregates above it.
@@ -287,7 +288,7 @@ func (t *vmaSet) fixGap(v *vma) {
 	if v == nil {
 		return
 	}
-	v.gap = t.gapOf(v)
+	v.gapLo, v.gap = t.gapOf(v)
 	refresh(t.root, v.start)
 }
 
@@ -342,7 +343,7 @@ func (t *vmaSet) insert(v *vma) {
 	} else {
 		t.last = v
 	}
-	v.gap = t.gapOf(v)
+	v.gapLo, v.gap = t.gapOf(v)
 	t.root = insertNode(t.root, v)
 	t.count++
 	t.fixGap(next)
