@@ -66,13 +66,16 @@
 // access the guest may not make. An access the guest page allows but the
 // host page does not faults on the host too; HandleFault then answers
 // Fault.Emulate, and the CPU makes the access with LoadSlow, StoreSlow or
-// FetchSlow: through /proc/self/mem for private pages (which ignores
-// protections), through a shared mapping of the file made outside the
-// window for shared file and memory-file pages (the host refuses forced
-// stores to shared mappings), and through an alias of the segment outside
-// the window for SysV shm. CopyIn and CopyOut fall back to the same path.
-// Only mixed host pages pay: a host page wholly inside one mapping has that
-// mapping's own protection.
+// FetchSlow. A mixed host page of private memory moves on its first such
+// access into a slot of a memory file of the Space's own, which is mapped
+// a second time outside the window; a shared file or memory-file page gets
+// a view, its file page mapped again outside the window (slots.go). Slow
+// accesses there are plain copies through that second mapping. Other
+// private pages (a private file mapped directly) go through /proc/self/mem,
+// which ignores protections, and stores to SysV shm pages through an alias
+// of the segment made for each store. CopyIn and CopyOut fall back to the
+// same paths. Only mixed host pages pay: a host page wholly inside one
+// mapping has that mapping's own protection.
 //
 // # Bookkeeping
 //
