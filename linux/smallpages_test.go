@@ -89,14 +89,7 @@ func TestFutexUnreadableHostPage(t *testing.T) {
 	if r := call(p, sysFutex, word, wake, 1); r != 1 {
 		t.Errorf("wake: %d, want 1", r)
 	}
-	select {
-	case r := <-done:
-		if r != 0 {
-			t.Errorf("the woken wait returned %d", r)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the waiter was not woken")
-	}
+	expectWoken(t, done)
 }
 
 // waitInThread makes a futex wait (op) for val on word in a second guest
@@ -111,6 +104,20 @@ func waitInThread(p *Process, word, op, val uint64) <-chan int64 {
 		done <- call(t2, sysFutex, word, op, val, 0)
 	}()
 	return done
+}
+
+// expectWoken waits for the result of a wait made by waitInThread, which
+// a wake has just ended: 0 within 10 s.
+func expectWoken(t *testing.T, done <-chan int64) {
+	t.Helper()
+	select {
+	case r := <-done:
+		if r != 0 {
+			t.Errorf("the woken wait returned %d", r)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the waiter was not woken")
+	}
 }
 
 // TestSharedFutexAcrossSlot waits with a shared (non-private) futex on a
@@ -144,14 +151,7 @@ func TestSharedFutexAcrossSlot(t *testing.T) {
 		t.Errorf("wake: %d, want 1", r)
 		call(p, sysFutex, word, futexWake|futexPrivateFlag, 1) // let the waiter go
 	}
-	select {
-	case r := <-done:
-		if r != 0 {
-			t.Errorf("the woken wait returned %d", r)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("the waiter was not woken")
-	}
+	expectWoken(t, done)
 }
 
 // TestBounceBuffers makes host calls on buffers in a page whose host page
