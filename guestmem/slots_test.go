@@ -20,6 +20,21 @@ func (s *Space) slotResident(a Addr) bool {
 	return r
 }
 
+// freeHostPage returns the address of a free host page of s (as a
+// mapping of two host pages, aligned and unmapped again, leaves it).
+func freeHostPage(t *testing.T, s *Space) Addr {
+	t.Helper()
+	h := s.HostPageSize()
+	r, e := s.Mmap(0, 2*h, ProtNone, MapPrivate|MapAnonymous, -1, 0)
+	if e != 0 {
+		t.Fatal(e)
+	}
+	if e := s.Munmap(r, 2*h); e != 0 {
+		t.Fatal(e)
+	}
+	return Addr(alignUp(uint64(r), h))
+}
+
 // TestSlots follows one mixed host page of private memory into a slot and
 // out again: the first slow access moves it into a slot; contents and
 // residency (compared with the host kernel making the same accesses on
@@ -33,11 +48,7 @@ func TestSlots(t *testing.T) {
 
 func testSlots(t *testing.T, h uint64) {
 	const g = 4096
-	s, err := New(Config{GuestPageSize: g, HostPageSize: h})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := newTestSpace(t, Config{GuestPageSize: g, HostPageSize: h})
 	check := func(step string) {
 		t.Helper()
 		if err := s.CheckInvariants(); err != nil {
@@ -57,14 +68,7 @@ func testSlots(t *testing.T, h uint64) {
 	anon := MapPrivate | MapAnonymous
 	// Room for two host pages, then a host page whose last guest page is
 	// unmapped: its host protection is PROT_NONE.
-	r, e := s.Mmap(0, 2*h, rw, anon, -1, 0)
-	if e != 0 {
-		t.Fatal(e)
-	}
-	a := Addr(alignUp(uint64(r), h))
-	if e := s.Munmap(r, 2*h); e != 0 {
-		t.Fatal(e)
-	}
+	a := freeHostPage(t, s)
 	n := h/g - 1
 	if _, e := s.Mmap(a, n*g, rw, anon|MapFixed, -1, 0); e != 0 {
 		t.Fatal(e)
@@ -201,11 +205,7 @@ func TestViews(t *testing.T) {
 	for _, h := range []uint64{16384, 65536} {
 		t.Run(fmt.Sprintf("H%dK", h/1024), func(t *testing.T) {
 			const g = 4096
-			s, err := New(Config{GuestPageSize: g, HostPageSize: h})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer s.Close()
+			s := newTestSpace(t, Config{GuestPageSize: g, HostPageSize: h})
 			f, err := os.CreateTemp(t.TempDir(), "view")
 			if err != nil {
 				t.Fatal(err)
@@ -221,12 +221,7 @@ func TestViews(t *testing.T) {
 				return ok
 			}
 			n := h/g - 1
-			r, e := s.Mmap(0, 2*h, ProtNone, MapPrivate|MapAnonymous, -1, 0)
-			if e != 0 {
-				t.Fatal(e)
-			}
-			s.Munmap(r, 2*h)
-			a, e := s.Mmap(Addr(alignUp(uint64(r), h)), n*g, ProtRead|ProtWrite, MapShared|MapFixed, int(f.Fd()), 0)
+			a, e := s.Mmap(freeHostPage(t, s), n*g, ProtRead|ProtWrite, MapShared|MapFixed, int(f.Fd()), 0)
 			if e != 0 {
 				t.Fatal(e)
 			}
@@ -236,9 +231,7 @@ func TestViews(t *testing.T) {
 			if e := s.StoreSlow(a+g+5, []byte{0x77}); e != 0 || !viewed(a) {
 				t.Fatalf("store: %v, viewed %v", e, viewed(a))
 			}
-			if err := s.CheckInvariants(); err != nil {
-				t.Fatal(err)
-			}
+			mustInvariants(t, s)
 			var b [1]byte
 			if _, err := f.ReadAt(b[:], g+5); err != nil || b[0] != 0x77 {
 				t.Fatalf("the file holds %#x (%v) after the store, want 0x77", b[0], err)
@@ -255,9 +248,7 @@ func TestViews(t *testing.T) {
 			if viewed(a) {
 				t.Fatal("the view outlived the mapping")
 			}
-			if err := s.CheckInvariants(); err != nil {
-				t.Fatal(err)
-			}
+			mustInvariants(t, s)
 		})
 	}
 }
@@ -269,11 +260,7 @@ func TestViews(t *testing.T) {
 // offset.
 func TestSlotsConcurrent(t *testing.T) {
 	const g, h = 4096, 16384
-	s, err := New(Config{GuestPageSize: g, HostPageSize: h})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := newTestSpace(t, Config{GuestPageSize: g, HostPageSize: h})
 	r, e := s.Mmap(0, 2*h, ProtRead|ProtWrite, MapPrivate|MapAnonymous, -1, 0)
 	if e != 0 {
 		t.Fatal(e)
@@ -329,7 +316,5 @@ func TestSlotsConcurrent(t *testing.T) {
 	for err := range errs {
 		t.Error(err)
 	}
-	if err := s.CheckInvariants(); err != nil {
-		t.Fatal(err)
-	}
+	mustInvariants(t, s)
 }
